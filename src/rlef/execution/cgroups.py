@@ -1,0 +1,101 @@
+"""Per-worker cgroups (memory, pids) where this host lets us create them.
+
+Each sandboxed worker runs one program at a time, so a cgroup per worker is a cgroup per
+execution. rlimits already bound each process's address space; the cgroup adds what they
+cannot: memory summed over a fork bomb's children and tmpfs pages, a process-count cap, and
+an OOM-kill counter so a program killed by the kernel for memory is reported as
+OUT_OF_MEMORY rather than as a crash. Supports cgroup v1 (separate hierarchies) and a
+delegated cgroup v2 subtree; when neither is writable, workers run without cgroups.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+V1 = Path("/sys/fs/cgroup")
+OVERHEAD_BYTES = 512 << 20  # zygote + supervisor + tmpfs scratch + captured output
+PIDS_MAX = 128
+
+
+class Cgroup:
+    """One worker's memory+pids cgroup. `procs_files` are where the worker must write its pid."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.v2 = _v2_parent()
+        if self.v2 is not None:
+            self.dirs = {"memory": self.v2 / name, "pids": self.v2 / name}
+        else:
+            self.dirs = {c: V1 / c / name for c in ("memory", "pids")}
+        for path in set(self.dirs.values()):
+            path.mkdir(exist_ok=True)
+        self._write("pids", "pids.max", str(PIDS_MAX))
+        self.set_memory(1 << 30)
+
+    @property
+    def procs_files(self) -> list[str]:
+        return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
+
+    def _write(self, controller: str, name: str, value: str) -> None:
+        (self.dirs[controller] / name).write_text(value)
+
+    def set_memory(self, program_bytes: int) -> None:
+        limit = str(program_bytes + OVERHEAD_BYTES)
+        self._write("memory", "memory.max" if self.v2 else "memory.limit_in_bytes", limit)
+
+    def oom_kills(self) -> int:
+        """How many processes the kernel has OOM-killed in this cgroup so far."""
+        name = "memory.events" if self.v2 else "memory.oom_control"
+        for line in (self.dirs["memory"] / name).read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+        return 0
+
+    def remove(self) -> None:
+        """Kill whatever is left in the group, then delete it."""
+        for path in set(self.dirs.values()):
+            for _ in range(50):
+                pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.02)
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def _v2_parent() -> Path | None:
+    """A cgroup v2 directory we may create children in with memory and pids enabled."""
+    unified = Path("/sys/fs/cgroup")
+    controllers = unified / "cgroup.controllers"
+    if not controllers.exists():
+        return None
+    mine = Path("/proc/self/cgroup").read_text().strip().splitlines()[-1].split(":", 2)[2]
+    parent = unified / mine.lstrip("/")
+    enabled = (parent / "cgroup.subtree_control")
+    try:
+        if not {"memory", "pids"} <= set(enabled.read_text().split()):
+            return None
+    except OSError:
+        return None
+    return parent if os.access(parent, os.W_OK) else None
+
+
+def available() -> bool:
+    """Can we create and limit per-worker cgroups here?"""
+    probe_name = f"rlef-probe-{os.getpid()}"
+    try:
+        group = Cgroup(probe_name)
+    except OSError:
+        return False
+    group.remove()
+    return True

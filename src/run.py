@@ -1,0 +1,23 @@
+"""Entry point: `python src/run.py task=<task> ...`. Dispatches on cfg.task; nothing else."""
+from __future__ import annotations
+
+import importlib
+
+import hydra
+from omegaconf import DictConfig
+
+TASKS = {
+    "judge": "rlef.judge:main",
+}
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    if cfg.task not in TASKS:
+        raise SystemExit(f"unknown task {cfg.task!r}; choose one of {sorted(TASKS)}")
+    module, _, function = TASKS[cfg.task].partition(":")
+    getattr(importlib.import_module(module), function)(cfg)
+
+
+if __name__ == "__main__":
+    main()
