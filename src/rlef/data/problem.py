@@ -8,5 +8,7 @@ from dataclasses import dataclass
 class Test:
     """One stdin/stdout test case, as CodeContests stores them."""
 
+    __test__ = False  # not a pytest test class
+
     stdin: str
     expected_stdout: str

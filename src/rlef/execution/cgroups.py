@@ -57,6 +57,8 @@ class Cgroup:
     def remove(self) -> None:
         """Kill whatever is left in the group, then delete it."""
         for path in set(self.dirs.values()):
+            if not path.exists():
+                continue
             for _ in range(50):
                 pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
                 if not pids:

@@ -11,10 +11,10 @@ worker, then reported as INFRA_ERROR.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import queue
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
@@ -25,6 +25,7 @@ from rlef.execution.verdict import classify
 from rlef.execution.worker import Worker, WorkerError
 
 log = logging.getLogger(__name__)
+_worker_ids = itertools.count(1)  # process-wide: two executors must never share a cgroup name
 
 
 class Executor:
@@ -34,8 +35,6 @@ class Executor:
             raise ValueError(f"execution.workers must be >= 1, got {workers}")
         self.mode = sandbox.choose_mode(isolation)
         self._use_cgroups = use_cgroups and cgroups.available()
-        self._serial = 0
-        self._lock = threading.Lock()
         self._idle: queue.Queue[Worker] = queue.Queue()
         for _ in range(self.n_workers):
             self._idle.put(self._spawn())
@@ -47,9 +46,7 @@ class Executor:
         log.info("executor: %d workers, isolation %s", self.n_workers, self.isolation.describe())
 
     def _spawn(self) -> Worker:
-        with self._lock:
-            self._serial += 1
-            name = f"rlef-{os.getpid()}-{self._serial}"
+        name = f"rlef-{os.getpid()}-{next(_worker_ids)}"
         group = cgroups.Cgroup(name) if self._use_cgroups else None
         try:
             return Worker(self.mode, group)

@@ -62,8 +62,11 @@ def classify(raw: RawRun, test: Test, limits: Limits) -> TestResult:
     if raw.setup_error:
         return TestResult(Verdict.INFRA_ERROR, detail=raw.setup_error, **common)
     if _timed_out(raw, limits):
-        why = "wall-clock limit" if raw.harness_killed else f"CPU time {raw.cpu_s:.2f}s"
-        return TestResult(Verdict.TIMEOUT, detail=f"{why} > {limits.time_s}s", **common)
+        if raw.cpu_s >= limits.time_s:
+            why = f"CPU time {raw.cpu_s:.2f}s > limit {limits.time_s}s"
+        else:
+            why = f"wall time {raw.wall_s:.2f}s > limit {limits.wall_s}s (CPU {raw.cpu_s:.2f}s)"
+        return TestResult(Verdict.TIMEOUT, detail=why, **common)
     if raw.oom_killed or _died_of_memory_error(stderr):
         return TestResult(Verdict.OUT_OF_MEMORY, detail=f"limit {limits.memory_bytes} bytes", **common)
     if max(raw.stdout_size, raw.stderr_size) >= limits.output_bytes:

@@ -41,6 +41,8 @@ import functools  # noqa: F401
 import heapq  # noqa: F401
 import itertools  # noqa: F401
 import math  # noqa: F401
+import linecache
+import traceback
 
 CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
@@ -48,6 +50,7 @@ STDERR_TAIL = 8192
 SCRATCH = ["/tmp", "/dev/shm"]  # every place a program can write; emptied before each run
 WORK = "/tmp/work"
 LIBC = ctypes.CDLL(None, use_errno=True)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 OWN_PIDNS = -1  # fd of the zygote's own PID namespace, to return to after each unshare
 
 
@@ -159,8 +162,8 @@ def _run_source(code: str) -> int:
 
 def _print_traceback(e: BaseException, code: str) -> None:
     """As CPython prints it, with main.py's source lines and none of the zygote's frames."""
-    import linecache  # imported lazily: only failing programs pay for traceback machinery
-    import traceback
+
+
 
     linecache.cache["main.py"] = (len(code), None, code.splitlines(True), "main.py")
     tb = e.__traceback__
@@ -181,14 +184,35 @@ def _exit_status(e: SystemExit) -> int:
     return 1
 
 
-def _wait(pid: int, wall_s: float) -> tuple:
-    """Wait for C with a wall-clock bound; SIGKILL on expiry (kills its whole PID namespace)."""
+def _cpu_seconds(pidfd: int) -> float:
+    """CPU time of the process behind pidfd (and its reaped children), read from /proc.
+    The pid is looked up through the pidfd because our PID namespace is not /proc's."""
+    with open(f"/proc/self/fdinfo/{pidfd}") as f:
+        pid = next(line.split()[1] for line in f if line.startswith("Pid:"))
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return sum(int(x) for x in fields[11:15]) / CLOCK_TICKS  # utime stime cutime cstime
+
+
+def _wait(pid: int, time_s: float, wall_s: float) -> tuple:
+    """Wait for C; SIGKILL it (and so its whole PID namespace) once its CPU time reaches
+    time_s or its wall time wall_s. Checked only when it outlives its CPU budget in wall
+    time, so a fast program costs one poll(). RLIMIT_CPU remains as a backstop."""
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
-    killed = not poller.poll(int(wall_s * 1000))
-    if killed:
-        os.kill(pid, signal.SIGKILL)
+    start, killed, budget = time.monotonic(), False, min(time_s, wall_s)
+    while not poller.poll(max(1, int(budget * 1000))):
+        elapsed = time.monotonic() - start
+        try:
+            cpu = _cpu_seconds(pidfd)
+        except (OSError, StopIteration, ValueError):
+            cpu = 0.0  # exiting right now: the next poll() returns
+        if elapsed >= wall_s or cpu >= time_s:
+            os.kill(pid, signal.SIGKILL)
+            killed = True
+            break
+        budget = min(wall_s - elapsed, max(time_s - cpu, 0.01))
     _, status, usage = os.wait4(pid, 0)
     os.close(pidfd)
     return status, usage, killed
@@ -221,7 +245,7 @@ def execute(req: dict, code: bytes, stdin: bytes, namespaces: bool) -> tuple:
     start = time.monotonic()
     pid = _spawn(req, code, fds, started_w, namespaces)
     os.close(started_w)
-    status, usage, killed = _wait(pid, float(req["wall"]))
+    status, usage, killed = _wait(pid, float(req["time"]), float(req["wall"]))
     wall = time.monotonic() - start
     if not namespaces:  # best effort without a PID namespace: its process group
         try:
@@ -283,8 +307,12 @@ def _warm_up() -> None:
     fd = os.memfd_create("warm-up", 0)
     out = io.TextIOWrapper(io.BufferedWriter(io.FileIO(fd, "w", closefd=False)), encoding="utf-8",
                            errors="surrogateescape")
-    source = "n, *xs = map(int, '3 1 2 3'.split())\nprint(n, sum(xs), max(xs), file=out)\n"
-    exec(compile(source, "warm-up", "exec"), {"out": out})
+    source = "n, *xs = map(int, '3 1 2 3'.split())\nprint(n, sum(xs), max(xs), file=out)\nn // 0\n"
+    linecache.cache["warm-up"] = (len(source), None, source.splitlines(True), "warm-up")
+    try:
+        exec(compile(source, "warm-up", "exec"), {"out": out})
+    except ZeroDivisionError as e:  # and the traceback printer, which every crash uses
+        traceback.print_exception(type(e), e, e.__traceback__, file=out)
     out.flush()
     os.close(fd)
 
