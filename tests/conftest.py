@@ -17,6 +17,11 @@ def _bwrap_or_skip() -> None:
         pytest.skip("bubblewrap unavailable: hostile-program isolation cannot be tested on this host")
 
 
+def pytest_runtest_setup(item) -> None:
+    if item.get_closest_marker("sandbox"):
+        _bwrap_or_skip()
+
+
 @pytest.fixture(scope="session")
 def executor():
     """A sandboxed executor shared by the whole session (2 workers, like CI's 2 cores)."""

@@ -1,0 +1,2 @@
+"""Families: filled in below."""
+from __future__ import annotations
