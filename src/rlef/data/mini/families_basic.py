@@ -54,8 +54,8 @@ def sort_numbers(rng: random.Random) -> Variant:
     order = "non-increasing" if descending else "non-decreasing"
     key_text, key_code = rng.choice([
         ("their value", "x"),
-        ("their absolute value, breaking ties by value", "(abs(x), x)"),
-        ("their last digit (of the absolute value), breaking ties by value", "(abs(x) % 10, x)"),
+        ("the pair (|x|, x), comparing |x| first and x second", "(abs(x), x)"),
+        ("the pair (|x| mod 10, x), comparing |x| mod 10 first and x second", "(abs(x) % 10, x)"),
     ])
 
     def make_input(r: random.Random) -> str:
@@ -63,7 +63,7 @@ def sort_numbers(rng: random.Random) -> Variant:
         return f"{n}\n" + " ".join(str(r.randint(-50, 50)) for _ in range(n)) + "\n"
 
     return Variant(
-        title=f"Sort by {key_text.split(',')[0]}",
+        title=f"Sort by {key_text.split(',')[0]} ({order})",
         legend=f"You are given n integers. Print them sorted by {key_text}, in {order} order.",
         input_spec="The first line contains n (1 <= n <= 10). The second line contains n integers "
                    "a_1, ..., a_n (-50 <= a_i <= 50).",
