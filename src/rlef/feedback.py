@@ -10,6 +10,7 @@ import re
 import textwrap
 from typing import NamedTuple
 
+from rlef.data.problem import Problem, Test
 from rlef.execution.types import ExecutionResult, TestResult, Verdict
 
 CODE_FORMAT_INSTRUCTION = (
@@ -48,8 +49,58 @@ MAX_TRACEBACK_CHARS = 1500  # tail only: the exception type and message come las
 OMISSION_MARKER = "\n... [{n} characters omitted] ...\n"
 
 
+# HumanEval (paper C.4). The header and the "- Success:" / "- Failure:" lines follow the paper's
+# format as our issue quotes it; the first-turn wording and the failure details are ours.
+FUNCTION_FIRST_TURN_TEMPLATE = (
+    "Complete the following Python function. Write the whole function, signature included, "
+    "and any imports it needs.\n\n```python\n{problem}```\n\n" + CODE_FORMAT_INSTRUCTION
+)
+FUNCTION_FEEDBACK_HEADER = "Your code failed some test cases:\n"
+FUNCTION_SUCCESS_LINE = "- Success: {test}"
+FUNCTION_FAILURE_LINE = "- Failure: {test}{detail}"
+
+
 def initial_prompt(problem_description: str) -> str:
     return FIRST_TURN_TEMPLATE.format(problem=problem_description)
+
+
+def first_prompt(problem: Problem) -> str:
+    """The first user turn for any problem: CodeContests' template or HumanEval's."""
+    if problem.style == "function":
+        return FUNCTION_FIRST_TURN_TEMPLATE.format(problem=problem.description)
+    return initial_prompt(problem.description)
+
+
+def turn_feedback(problem: Problem, result: ExecutionResult) -> str:
+    """The user turn after a failed attempt on `problem`'s public tests."""
+    if problem.style == "function":
+        return function_feedback_prompt(result, problem.public_tests)
+    return feedback_prompt(result)
+
+
+def function_feedback_prompt(result: ExecutionResult, tests: tuple[Test, ...]) -> str:
+    """HumanEval feedback: every public test, in order, as a Success or Failure line."""
+    if not result.failures:
+        raise ValueError("no feedback to give: no failed test")
+    lines = []
+    for test, judged in zip(tests, result.tests):
+        if judged.verdict is Verdict.PASSED:
+            lines.append(FUNCTION_SUCCESS_LINE.format(test=test.display))
+        elif judged.verdict is not Verdict.INFRA_ERROR:
+            lines.append(FUNCTION_FAILURE_LINE.format(test=test.display, detail=_function_detail(judged)))
+    return FUNCTION_FEEDBACK_HEADER + "\n".join(lines) + "\n" + FEEDBACK_FOOTER
+
+
+def _function_detail(test: TestResult) -> str:
+    if test.verdict is Verdict.WRONG_OUTPUT:
+        return f" (got `{truncate(test.observed.strip(), MAX_IO_CHARS)}`)"
+    if test.verdict is Verdict.EXCEPTION:
+        return "\n" + truncate(_stacktrace(test), MAX_TRACEBACK_CHARS, head_chars=0)
+    if test.verdict is Verdict.TIMEOUT:
+        return " (execution took too long)"
+    if test.verdict is Verdict.OUT_OF_MEMORY:
+        return " (out of memory)"
+    return " (output limit exceeded)"
 
 
 def no_code_prompt() -> str:

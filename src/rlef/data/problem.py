@@ -1,8 +1,7 @@
 """The problem types every layer above uses. No torch, no processes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
 SPLITS = ("train", "valid", "test")
 
@@ -15,18 +14,10 @@ class Test:
 
     stdin: str
     expected_stdout: str
-
-
-class FunctionHarness(Protocol):
-    """How a function-style problem (HumanEval) turns a candidate into runnable programs.
-
-    Its tests are still Test pairs: each program prints what the harness compares, so the
-    executor and checker stay the same for every problem kind.
-    """
-
-    def program(self, code: str, test: Test) -> str: ...
-
-    def feedback(self, code: str, results) -> str: ...
+    # Function-style problems (HumanEval): code appended to the candidate, which prints what
+    # expected_stdout compares. Empty for stdin/stdout problems. Shown in HumanEval feedback.
+    call: str = ""
+    display: str = ""  # the test as the model sees it in feedback, e.g. "f([1, 2]) == 3"
 
 
 @dataclass(frozen=True)
@@ -44,7 +35,7 @@ class Problem:
     reference_solution: str | None = None
     split: str = ""
     family: str = ""  # rlef_mini: the problem family (splits are disjoint by family)
-    harness: FunctionHarness | None = field(default=None, compare=False)
+    style: str = "stdio"  # "stdio" (CodeContests) or "function" (HumanEval): prompt + feedback format
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -62,5 +53,6 @@ class Problem:
         return self.private_tests + self.generated_tests
 
     def program(self, code: str, test: Test) -> str:
-        """The program to run for one test: the code itself for stdin/stdout problems."""
-        return code if self.harness is None else self.harness.program(code, test)
+        """The program to run for one test: the code itself for stdin/stdout problems, the
+        code followed by the test's call for function-style ones."""
+        return f"{code}\n\n{test.call}\n" if test.call else code
