@@ -8,6 +8,7 @@ from omegaconf import DictConfig
 
 TASKS = {
     "judge": "rlef.judge:main",
+    "build_mini": "rlef.build_mini:main",
 }
 
 

@@ -1,0 +1,135 @@
+"""task=build_mini: rebuild the bundled rlef_mini benchmark from its families, deterministically.
+
+For every family (src/rlef/data/mini/families_*.py) we draw up to `variants` distinct
+problems, generate inputs, and compute expected outputs by running the family's reference
+solution on them in the sandboxed executor (a solution that crashes or times out on its
+own inputs is an error in the family, not a problem to ship). Rows use the CodeContests
+schema plus "split" and "family". Splits are by family, so test problems come from
+families never seen in training: evaluation measures generalisation, not memorisation.
+
+    python src/run.py task=build_mini            # rewrites src/rlef/data/rlef_mini.jsonl.gz
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import random
+from collections import defaultdict
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from rlef.data.mini import FAMILIES, Family, Variant
+from rlef.data.problem import Test
+from rlef.execution.executor import Executor
+from rlef.execution.types import Job, Limits, Verdict
+
+log = logging.getLogger(__name__)
+SHIPPED = Path(__file__).parent / "data" / "rlef_mini.jsonl.gz"
+TIME_LIMIT_S = 2  # ours: small problems; short limits keep CPU-scale rollouts fast
+MEMORY_LIMIT_BYTES = 256 << 20
+
+
+def _stable_key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def family_splits(families: dict[str, Family]) -> dict[str, str]:
+    """Per category, in a fixed pseudo-random order: the first family -> test, the second ->
+    valid (categories with >= 5 families), the rest -> train."""
+    by_category: dict[str, list[str]] = defaultdict(list)
+    for name, fam in families.items():
+        by_category[fam.category].append(name)
+    splits = {}
+    for names in by_category.values():
+        ordered = sorted(names, key=_stable_key)
+        for i, name in enumerate(ordered):
+            splits[name] = "test" if i == 0 else "valid" if i == 1 and len(ordered) >= 5 else "train"
+    return splits
+
+
+def _inputs(variant: Variant, seed: str, count: int) -> list[str]:
+    """`count` distinct inputs (fewer if the family's input space is that small)."""
+    seen: dict[str, None] = {}
+    for attempt in range(count * 10):
+        seen.setdefault(variant.make_input(random.Random(f"{seed}:input:{attempt}")), None)
+        if len(seen) == count:
+            break
+    return list(seen)
+
+
+def draw_problems(fam: Family, seed: int, variants: int, tests: int) -> list[tuple[str, Variant, list[str], int]]:
+    """(problem name, variant, inputs, number of public tests) for up to `variants` distinct problems."""
+    drawn, seen = [], set()
+    for attempt in range(variants * 6):
+        rng = random.Random(f"{seed}:{fam.name}:{attempt}")
+        variant = fam.build(rng)
+        key = (variant.legend, variant.solution)
+        if key in seen:
+            continue
+        seen.add(key)
+        inputs = _inputs(variant, f"{seed}:{fam.name}:{attempt}", tests)
+        if len(inputs) < 11:  # 1 public + 10 private at least
+            log.warning("%s attempt %d: only %d distinct inputs, skipped", fam.name, attempt, len(inputs))
+            continue
+        drawn.append((f"{fam.name}/{len(drawn):02d}", variant, inputs, rng.choice((1, 2))))
+        if len(drawn) == variants:
+            break
+    return drawn
+
+
+def _statement(variant: Variant, examples: list[Test]) -> str:
+    parts = [variant.title, variant.legend, "Input", variant.input_spec, "Output", variant.output_spec,
+             "Examples" if len(examples) > 1 else "Example"]
+    for test in examples:
+        parts += ["Input", test.stdin.rstrip("\n"), "Output", test.expected_stdout.rstrip("\n")]
+    return "\n\n".join(parts) + "\n"
+
+
+def _row(name: str, fam: Family, split: str, variant: Variant, tests: list[Test], n_public: int) -> dict:
+    public, private = tests[:n_public], tests[n_public:]
+    as_struct = lambda ts: {"input": [t.stdin for t in ts], "output": [t.expected_stdout for t in ts]}  # noqa: E731
+    return {
+        "name": name, "description": _statement(variant, public), "split": split, "family": fam.name,
+        "source": "rlef_mini", "difficulty": f"level{fam.difficulty}", "cf_tags": [fam.category],
+        "public_tests": as_struct(public), "private_tests": as_struct(private),
+        "generated_tests": {"input": [], "output": []},
+        "solutions": {"language": [3], "solution": [variant.solution]},
+        "time_limit": {"seconds": TIME_LIMIT_S, "nanos": 0}, "memory_limit_bytes": MEMORY_LIMIT_BYTES,
+    }
+
+
+def build_rows(executor: Executor, names: list[str], seed: int = 0, variants: int = 8, tests: int = 14) -> list[dict]:
+    splits = family_splits(FAMILIES)
+    drawn = [(FAMILIES[n], d) for n in names for d in draw_problems(FAMILIES[n], seed, variants, tests)]
+    limits = Limits(time_s=TIME_LIMIT_S, memory_bytes=MEMORY_LIMIT_BYTES)
+    jobs = [Job(v.solution, tuple(Test(i, "") for i in inputs), limits) for _, (_, v, inputs, _) in drawn]
+    rows = []
+    for (fam, (name, variant, _, n_public)), result in zip(drawn, executor.run_batch(jobs)):
+        bad = [t for t in result.tests if t.verdict not in (Verdict.PASSED, Verdict.WRONG_OUTPUT)]
+        if bad:
+            raise RuntimeError(f"{name}: reference solution failed ({bad[0].verdict.value}): "
+                               f"{bad[0].stderr_tail[-500:]} on input {bad[0].stdin!r}")
+        judged = [Test(t.stdin, t.observed) for t in result.tests]
+        rows.append(_row(name, fam, splits[fam.name], variant, judged, n_public))
+    return rows
+
+
+def write_rows(rows: list[dict], path: Path) -> None:
+    payload = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode()
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as f:
+        f.write(payload)  # mtime=0: the same families give a byte-identical file
+
+
+def main(cfg: DictConfig) -> None:
+    out = Path(cfg.build_mini.output) if cfg.build_mini.output else SHIPPED
+    with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
+        rows = build_rows(executor, sorted(FAMILIES), cfg.build_mini.seed, cfg.build_mini.variants,
+                          cfg.build_mini.tests)
+    write_rows(rows, out)
+    counts = defaultdict(int)
+    for r in rows:
+        counts[r["split"]] += 1
+    log.info("wrote %d problems from %d families to %s (%s)", len(rows), len(FAMILIES), out, dict(counts))

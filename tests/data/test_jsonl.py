@@ -1,0 +1,67 @@
+"""Your own problems from a JSONL file, and the data config group."""
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from rlef.data import load_problems
+from rlef.data.jsonl import load_jsonl
+
+CONF = str(Path(__file__).resolve().parents[2] / "conf")
+
+
+def problem(name, split=None):
+    row = {"name": name, "description": "Add two numbers.",
+           "public_tests": {"input": ["1 2\n"], "output": ["3\n"]},
+           "private_tests": {"input": ["2 2\n"], "output": ["4\n"]}}
+    return {**row, "split": split} if split else row
+
+
+def write(path, lines):
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    return path
+
+
+def test_rows_without_split_serve_every_split(tmp_path):
+    path = write(tmp_path / "p.jsonl", [problem("a"), problem("b", "train"), problem("c", "test")])
+    assert [p.id for p in load_jsonl(path, "test")[0]] == ["a", "c"]
+    assert [p.id for p in load_jsonl(path, "train")[0]] == ["a", "b"]
+
+
+def test_bad_lines_are_reported_with_line_numbers_and_skipped(tmp_path, caplog):
+    bad_tests = {**problem("x"), "private_tests": {"input": ["1\n"]}}
+    path = write(tmp_path / "p.jsonl", [problem("a"), "{oops", bad_tests, problem("b", "holdout")])
+    with caplog.at_level(logging.WARNING):
+        problems, report = load_jsonl(path)
+    assert [p.id for p in problems] == ["a"]
+    assert report.rows == 4 and len(report.malformed) == 3
+    for line in (2, 3, 4):
+        assert f"p.jsonl:{line}" in caplog.text
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_jsonl(tmp_path / "nope.jsonl")
+
+
+@pytest.mark.parametrize("group", ["rlef_mini", "code_contests", "humaneval", "jsonl"])
+def test_every_data_config_composes(group):
+    with initialize_config_dir(CONF, version_base="1.3"):
+        cfg = compose("config", overrides=[f"data={group}"])
+    assert cfg.data.name == group
+
+
+def test_jsonl_group_loads_a_users_file(tmp_path):
+    path = write(tmp_path / "mine.jsonl", [problem("mine")])
+    with initialize_config_dir(CONF, version_base="1.3"):
+        cfg = compose("config", overrides=["data=jsonl", f"data.path={path}"])
+    assert [p.id for p in load_problems(cfg.data, "valid")] == ["mine"]
+
+
+def test_unknown_split_is_rejected():
+    with initialize_config_dir(CONF, version_base="1.3"):
+        cfg = compose("config")
+    with pytest.raises(ValueError, match="split must be one of"):
+        load_problems(cfg.data, "dev")
