@@ -1,0 +1,158 @@
+"""Token-in/token-out generation backends. The episode logic (rollout.py) only sees
+`GenerationBackend.generate(contexts, params) -> [Generation]`, so a vLLM backend for GPU
+clusters can replace the Hugging Face one without touching episodes.
+
+HFBackend is a continuous-batching decode loop over a Hugging Face causal LM with a KV
+cache: up to `max_batch` sequences decode together; a sequence that finishes leaves the
+batch at once and a waiting context is prefilled and merged into the freed slot, so no
+compute is spent on padding behind a long straggler. Rows are left-padded inside the cache
+and carry their own position ids, so merging rows of different lengths is exact.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+import torch
+from transformers import DynamicCache
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 1.0  # 0: greedy
+    top_p: float = 1.0  # paper: 0.95 for evaluation, none (1.0) in training (A.1)
+    max_new_tokens: int = 512
+
+
+@dataclass
+class Generation:
+    tokens: list[int]  # generated ids, the stop token included when one was produced
+    logprobs: list[float]  # behaviour log-prob of each generated token (see sample_tokens)
+    stopped: bool  # ended on a stop token (False: hit max_new_tokens)
+
+
+class GenerationBackend(Protocol):
+    def generate(self, contexts: Sequence[Sequence[int]], params: SamplingParams) -> list[Generation]: ...
+
+
+def sample_tokens(logits: torch.Tensor, params: SamplingParams, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample one token per row. The recorded log-prob is under softmax(logits / T), before
+    top-p truncation: the policy's own distribution at that temperature, which is what PPO's
+    ratio compares against (training samples at T = 1 without top-p, paper A.1)."""
+    logits = logits.float()
+    if params.temperature <= 0:
+        tokens = logits.argmax(-1)
+        return tokens, torch.log_softmax(logits, -1).gather(-1, tokens[:, None]).squeeze(-1)
+    logp = torch.log_softmax(logits / params.temperature, -1)
+    probs = logp.exp()
+    if params.top_p < 1.0:
+        sorted_p, order = probs.sort(-1, descending=True)
+        outside = sorted_p.cumsum(-1) - sorted_p >= params.top_p  # keep the smallest prefix >= top_p
+        sorted_p = sorted_p.masked_fill(outside, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
+    tokens = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    return tokens, logp.gather(-1, tokens[:, None]).squeeze(-1)
+
+
+@dataclass
+class _Rows:
+    """The decoding batch: per-row bookkeeping next to a left-padded KV cache."""
+
+    ids: list[int] = field(default_factory=list)  # index into the caller's contexts
+    positions: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))  # (B,) next position id
+    mask: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 0, dtype=torch.long))  # (B, T) 1 on real tokens
+    logits: torch.Tensor | None = None  # (B, V) next-token logits
+    cache: DynamicCache | None = None
+
+
+def _pad_cache_left(cache: DynamicCache, pad: int) -> None:
+    if pad:
+        for layer in cache.layers:
+            layer.keys = torch.nn.functional.pad(layer.keys, (0, 0, pad, 0))
+            layer.values = torch.nn.functional.pad(layer.values, (0, 0, pad, 0))
+
+
+class HFBackend:
+    def __init__(self, model, stop_ids: Sequence[int], pad_id: int, max_batch: int = 32, seed: int = 0):
+        self.model, self.stop_ids, self.pad_id, self.max_batch = model, set(stop_ids), pad_id, max_batch
+        self.device = next(model.parameters()).device
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+
+    def _forward(self, input_ids, mask, positions, cache):
+        out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
+                         past_key_values=cache, use_cache=True)
+        return out.logits[:, -1], out.past_key_values
+
+    def _prefill(self, contexts: list[list[int]]) -> _Rows:
+        width = max(len(c) for c in contexts)
+        ids = torch.full((len(contexts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, context in enumerate(contexts):
+            ids[row, width - len(context):] = torch.tensor(context)
+            mask[row, width - len(context):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        logits, cache = self._forward(ids.to(self.device), mask.to(self.device), positions.to(self.device),
+                                      DynamicCache(config=self.model.config))
+        return _Rows([], mask.sum(-1).to(self.device), mask.to(self.device), logits, cache)
+
+    def _merge(self, rows: _Rows, new: _Rows) -> _Rows:
+        if rows.cache is None or not rows.ids:
+            return new
+        width = max(rows.mask.shape[1], new.mask.shape[1])
+        for part in (rows, new):
+            pad = width - part.mask.shape[1]
+            _pad_cache_left(part.cache, pad)
+            part.mask = torch.nn.functional.pad(part.mask, (pad, 0))
+        for old_layer, new_layer in zip(rows.cache.layers, new.cache.layers):
+            old_layer.keys = torch.cat([old_layer.keys, new_layer.keys])
+            old_layer.values = torch.cat([old_layer.values, new_layer.values])
+        return _Rows(rows.ids + new.ids, torch.cat([rows.positions, new.positions]),
+                     torch.cat([rows.mask, new.mask]), torch.cat([rows.logits, new.logits]), rows.cache)
+
+    def _keep(self, rows: _Rows, keep: list[int]) -> None:
+        index = torch.tensor(keep, dtype=torch.long, device=self.device)
+        rows.cache.batch_select_indices(index)
+        rows.ids = [rows.ids[i] for i in keep]
+        rows.positions, rows.mask, rows.logits = rows.positions[index], rows.mask[index], rows.logits[index]
+        dead = int((rows.mask.sum(0) == 0).long().cumprod(0).sum())  # leading columns padded in every row
+        if dead:
+            rows.mask = rows.mask[:, dead:]
+            for layer in rows.cache.layers:
+                layer.keys, layer.values = layer.keys[:, :, dead:], layer.values[:, :, dead:]
+
+    @torch.no_grad()
+    def generate(self, contexts: Sequence[Sequence[int]], params: SamplingParams) -> list[Generation]:
+        results: list[Generation | None] = [None] * len(contexts)
+        pending = deque(range(len(contexts)))
+        rows = _Rows()
+        while pending or rows.ids:
+            free = self.max_batch - len(rows.ids)
+            if pending and (not rows.ids or free >= max(1, self.max_batch // 4)):
+                take = [pending.popleft() for _ in range(min(free, len(pending)))]
+                new = self._prefill([list(contexts[i]) for i in take])
+                new.ids = take
+                for i in take:
+                    results[i] = Generation([], [], False)
+                rows = self._merge(rows, new)
+            self._step(rows, results, params)
+        return results  # type: ignore[return-value]
+
+    def _step(self, rows: _Rows, results: list, params: SamplingParams) -> None:
+        tokens, logps = sample_tokens(rows.logits, params, self.generator)
+        keep = []
+        for b, (i, token, logp) in enumerate(zip(rows.ids, tokens.tolist(), logps.tolist())):
+            result = results[i]
+            result.tokens.append(token)
+            result.logprobs.append(logp)
+            result.stopped = token in self.stop_ids
+            if not result.stopped and len(result.tokens) < params.max_new_tokens:
+                keep.append(b)
+        if len(keep) < len(rows.ids):
+            self._keep(rows, keep)
+            tokens = tokens[torch.tensor(keep, dtype=torch.long, device=tokens.device)]
+        if not rows.ids:
+            return
+        rows.mask = torch.nn.functional.pad(rows.mask, (0, 1), value=1)
+        rows.logits, rows.cache = self._forward(tokens[:, None], rows.mask, rows.positions[:, None], rows.cache)
+        rows.positions = rows.positions + 1
