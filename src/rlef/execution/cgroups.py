@@ -57,22 +57,26 @@ class Cgroup:
     def remove(self) -> None:
         """Kill whatever is left in the group, then delete it."""
         for path in set(self.dirs.values()):
-            if not path.exists():
-                continue
-            for _ in range(50):
-                pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                time.sleep(0.02)
+            _kill_and_remove(path)
+
+
+def _kill_and_remove(path: Path) -> None:
+    if not path.exists():
+        return
+    for _ in range(50):
+        pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+        if not pids:
+            break
+        for pid in pids:
             try:
-                path.rmdir()
-            except OSError:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
                 pass
+        time.sleep(0.02)
+    try:
+        path.rmdir()
+    except OSError:
+        pass
 
 
 def _v2_parent() -> Path | None:
@@ -92,12 +96,26 @@ def _v2_parent() -> Path | None:
     return parent if os.access(parent, os.W_OK) else None
 
 
+def remove_stale() -> int:
+    """Remove groups left by executors whose process died without closing (kill -9)."""
+    v2 = _v2_parent()
+    removed = 0
+    for parent in [v2] if v2 is not None else [V1 / "memory", V1 / "pids"]:
+        for path in parent.glob("rlef-*-*"):
+            owner = path.name.split("-")[1]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                _kill_and_remove(path)
+                removed += 1
+    return removed
+
+
 def available() -> bool:
-    """Can we create and limit per-worker cgroups here?"""
+    """Can we create and limit per-worker cgroups here? (Also clears stale groups.)"""
     probe_name = f"rlef-probe-{os.getpid()}"
     try:
         group = Cgroup(probe_name)
     except OSError:
         return False
     group.remove()
+    remove_stale()
     return True

@@ -122,6 +122,9 @@ def _filesystem_flags(python: str) -> list[str]:
         "--ro-bind", str(ZYGOTE), SANDBOX_ZYGOTE, "--proc", "/proc", "--dev", "/dev",
         "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
         "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--chdir", "/tmp",
+        # Without root, bwrap's root and /dev tmpfs belong to the sandbox user: make them
+        # read-only so nothing but the scratch tmpfs (emptied before every run) is writable.
+        "--remount-ro", "/dev", "--remount-ro", "/",
     ]
 
 

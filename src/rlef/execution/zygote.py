@@ -47,6 +47,7 @@ import traceback
 CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 STDERR_TAIL = 8192
+TRACEBACK_FRAMES = 100
 SCRATCH = ["/tmp", "/dev/shm"]  # every place a program can write; emptied before each run
 WORK = "/tmp/work"
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -169,6 +170,13 @@ def _print_traceback(e: BaseException, code: str) -> None:
     tb = e.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != "main.py":
         tb = tb.tb_next
+    # Only the innermost frames, as CPython's own printer does: the traceback module walks
+    # (and locates) every frame it is given, minutes for a 10^6-deep recursion.
+    frames, last = 0, tb
+    while last is not None:
+        frames, last = frames + 1, last.tb_next
+    for _ in range(max(0, frames - TRACEBACK_FRAMES)):
+        tb = tb.tb_next
     traceback.print_exception(type(e), e, tb)
 
 
@@ -271,20 +279,34 @@ def execute(req: dict, code: bytes, stdin: bytes, namespaces: bool) -> tuple:
 def _fresh_scratch() -> None:
     """Empty every writable place, then create the program's working directory."""
     for top in SCRATCH:
-        for entry in os.listdir(top):
-            _remove(os.path.join(top, entry))
+        _empty(top)
+    os.chdir("/")
     os.mkdir(WORK, 0o700)
 
 
-def _remove(path: str) -> None:
-    """Delete a program's leftovers, even ones it chmod-ed to 000 (they are ours)."""
-    if os.path.isdir(path) and not os.path.islink(path):
-        os.chmod(path, 0o700)
-        for entry in os.listdir(path):
-            _remove(os.path.join(path, entry))
-        os.rmdir(path)
-    else:
-        os.unlink(path)
+def _empty(top: str) -> None:
+    """Delete everything below `top`: iteratively and by relative paths, so neither a
+    10,000-deep directory chain nor a path longer than PATH_MAX can break the cleanup,
+    and chmod-ing first, so files a program made unreadable go too (they are ours)."""
+    os.chdir(top)
+    descended: list[str] = []
+    while True:
+        subdir = None
+        with os.scandir(".") as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    subdir = entry.name
+                    break
+                os.unlink(entry.name)
+        if subdir is not None:
+            os.chmod(subdir, 0o700)
+            os.chdir(subdir)
+            descended.append(subdir)
+        elif descended:
+            os.chdir("..")
+            os.rmdir(descended.pop())
+        else:
+            return
 
 
 def _isolate_self() -> bool:
