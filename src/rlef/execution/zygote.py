@@ -52,6 +52,7 @@ SCRATCH = ["/tmp", "/dev/shm"]  # every place a program can write; emptied befor
 WORK = "/tmp/work"
 LIBC = ctypes.CDLL(None, use_errno=True)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PROGRAM_STDIO: tuple = ()  # see _prepare_program_stdio
 OWN_PIDNS = -1  # fd of the zygote's own PID namespace, to return to after each unshare
 
 
@@ -101,16 +102,28 @@ def _set_limits(req: dict) -> None:
         resource.setrlimit(lim, (value, value))
 
 
-def _python_stdio() -> None:
-    """Rebuild sys.std* on fds 0/1/2 as CPython's UTF-8 mode would (surrogateescape)."""
-    def stream(fd, mode, errors, line_buffering=False):
-        raw = io.FileIO(fd, mode, closefd=False)
-        buf = io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw)
-        return io.TextIOWrapper(buf, encoding="utf-8", errors=errors, line_buffering=line_buffering)
+def _stream(fd: int, mode: str, errors: str, line_buffering: bool = False) -> io.TextIOWrapper:
+    raw = io.FileIO(fd, mode, closefd=False)
+    buf = io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw)
+    return io.TextIOWrapper(buf, encoding="utf-8", errors=errors, line_buffering=line_buffering)
 
-    sys.stdin = sys.__stdin__ = stream(0, "r", "surrogateescape")
-    sys.stdout = sys.__stdout__ = stream(1, "w", "surrogateescape")
-    sys.stderr = sys.__stderr__ = stream(2, "w", "backslashreplace", line_buffering=True)
+
+def _prepare_program_stdio() -> tuple:
+    """The program's sys.std* as CPython's UTF-8 mode makes them (surrogateescape), built
+    once on fds 0/1/2 and never used here: each child inherits pristine streams and only
+    has to dup2 its memfds underneath them. Our own protocol moves to fds above 2."""
+    requests, replies = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    program = (_stream(0, "r", "surrogateescape"), _stream(1, "w", "surrogateescape"),
+               _stream(2, "w", "backslashreplace", line_buffering=True))
+    return program, os.fdopen(requests, "rb"), os.fdopen(replies, "wb")
+
+
+def _python_stdio() -> None:
+    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__ = PROGRAM_STDIO
     sys.argv = ["main.py"]
 
 
@@ -370,7 +383,8 @@ def main() -> None:
     LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # programs may share our uid: no ptrace, no /proc/pid/mem
     os.environ.clear()
     namespaces = config.get("namespaces") == "1" and _isolate_self()
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    global PROGRAM_STDIO
+    PROGRAM_STDIO, requests, replies = _prepare_program_stdio()
     replies.write(_format({"ready": 1, "namespaces": int(namespaces), "uid": os.getuid()}))
     replies.flush()
     _warm_up()
