@@ -1,0 +1,108 @@
+"""The paper's metrics (3.1): n@k solve rates with unbiased estimators, bootstrap confidence
+intervals, and the per-turn analyses of Fig. 3 (error types, recoveries) and Fig. 4 (chrF
+between successive turns' code). Pure functions over episode summaries; no models here.
+
+n@k: with a budget of k LLM samples, submit n programs; a problem is solved if any
+submission passes the private tests. A multi-turn rollout of up to T turns spends T
+samples, so with k = 100 and T = 3 one draws floor(100 / 3) = 33 rollouts. The n
+submissions are chosen among the drawn rollouts' final programs: those passing the public
+tests first (uniformly at random among them), then the others (uniformly at random).
+The estimate is the exact expectation of that procedure over random draws of the k-sample
+subset from the N >= k rollouts we generated (the idea of Chen et al. 2021's pass@k
+estimator, extended to submission filtering as in Li et al. 2022).
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from math import comb
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What n@k needs from one rollout."""
+
+    public_passed: bool  # the final program passes the public tests
+    solved: bool  # the final program passes the private tests
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Chen et al. (2021): P(at least one of k samples drawn from n, c correct, is correct)."""
+    if k > n:
+        raise ValueError(f"pass@{k} needs at least {k} samples, got {n}")
+    return 1.0 if n - c < k else 1.0 - comb(n - c, k) / comb(n, k)
+
+
+def _p_success_given_draw(a: int, b: int, c: int, d: int, submissions: int) -> float:
+    """a: public-pass & solved, b: public-pass & unsolved, c: public-fail & solved, d: rest."""
+    passers = a + b
+    if passers >= submissions:  # all submissions come from the public passers
+        return 1.0 - comb(b, submissions) / comb(passers, submissions)
+    if a > 0:
+        return 1.0
+    rest = min(submissions - passers, c + d)
+    return 1.0 - comb(d, rest) / comb(c + d, rest) if rest else 0.0
+
+
+def n_at_k(outcomes: Sequence[Outcome], submissions: int, rollouts_drawn: int) -> float:
+    """Expected solve rate when `rollouts_drawn` of the N rollouts are drawn uniformly without
+    replacement and `submissions` of them are submitted (public-test passers first)."""
+    n = len(outcomes)
+    if not 1 <= rollouts_drawn <= n:
+        raise ValueError(f"need 1 <= rollouts drawn ({rollouts_drawn}) <= rollouts available ({n})")
+    counts = Counter((o.public_passed, o.solved) for o in outcomes)
+    A, B, C, D = counts[(True, True)], counts[(True, False)], counts[(False, True)], counts[(False, False)]
+    m, total, expected = rollouts_drawn, comb(n, rollouts_drawn), 0.0
+    for a in range(min(A, m) + 1):
+        for b in range(min(B, m - a) + 1):
+            for c in range(min(C, m - a - b) + 1):
+                d = m - a - b - c
+                if d > D:
+                    continue
+                weight = comb(A, a) * comb(B, b) * comb(C, c) * comb(D, d)
+                expected += weight * _p_success_given_draw(a, b, c, d, min(submissions, m))
+    return expected / total
+
+
+def rollouts_for_budget(samples: int, turns: int) -> int:
+    """A budget of `samples` LLM calls buys floor(samples / turns) rollouts of `turns` turns."""
+    return max(1, samples // turns)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    low: float  # 2.5th percentile of the bootstrap distribution
+    high: float  # 97.5th percentile
+
+    def as_dict(self, name: str) -> dict:
+        return {name: self.mean, f"{name}_ci_low": self.low, f"{name}_ci_high": self.high}
+
+
+def bootstrap(per_problem: Sequence[float], resamples: int = 200, seed: int = 0) -> Estimate:
+    """Mean over problems with a 95% percentile-bootstrap CI (resampling problems; paper:
+    200 resamples)."""
+    if not per_problem:
+        raise ValueError("no problems to average")
+    rng = random.Random(seed)
+    n = len(per_problem)
+    means = sorted(sum(rng.choices(per_problem, k=n)) / n for _ in range(resamples))
+    return Estimate(sum(per_problem) / n, means[int(0.025 * (resamples - 1))], means[int(0.975 * (resamples - 1))])
+
+
+def chrf(previous: str, current: str) -> float:
+    """chrF of a turn's code against the previous turn's (paper Fig. 4): 100 = unchanged."""
+    import sacrebleu
+
+    return sacrebleu.sentence_chrf(current, [previous]).score
+
+
+def turn_category(public_verdicts: Sequence[str] | None, public_passed: bool) -> str:
+    """The error type of one turn for Fig. 3: passed, no_code, or the first failing verdict."""
+    if public_verdicts is None:
+        return "no_code"
+    if public_passed:
+        return "passed"
+    return next((v for v in public_verdicts if v != "PASSED"), "passed")

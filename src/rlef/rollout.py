@@ -1,0 +1,234 @@
+"""The multi-turn episode (paper 2.1): problem -> code -> public tests -> feedback -> code ...
+until the public tests pass or the turn limit is hit; the last code is judged on the
+private tests, which decides the reward.
+
+Token-in/token-out: an episode is one growing list of token ids. Responses are appended
+exactly as sampled (with their behaviour log-probs) and every user turn is appended as
+newly tokenised text, so nothing the policy produced is ever decoded and re-tokenised.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from rlef.data.problem import Problem, Test
+from rlef.execution.executor import Executor
+from rlef.execution.types import ExecutionResult, Job, Limits
+from rlef.feedback import (CODE_FORMAT_INSTRUCTION, extract_code, first_prompt, no_code_prompt,
+                           random_feedback_prompt, turn_feedback)
+from rlef.generation import Generation, GenerationBackend, SamplingParams
+
+FEEDBACK_MODES = ("execution", "random", "none")
+# Ours: the "none" ablation's user turn says only to try again, with no execution result.
+NO_FEEDBACK_PROMPT = "Give it another try.\n" + CODE_FORMAT_INSTRUCTION
+
+
+@dataclass(frozen=True)
+class RolloutConfig:
+    max_turns: int = 3  # paper 3.1: up to 3 turns
+    sampling: SamplingParams = SamplingParams()
+    feedback: str = "execution"  # execution | random (paper C.2) | none
+    system_prompt: str | None = None  # None: whatever the chat template inserts by default
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_turns <= 10:
+            raise ValueError(f"rollout.max_turns must be in 1..10, got {self.max_turns}")
+        if self.feedback not in FEEDBACK_MODES:
+            raise ValueError(f"rollout.feedback must be one of {FEEDBACK_MODES}, got {self.feedback!r}")
+
+
+@dataclass
+class Turn:
+    context_len: int  # tokens before this response: the turn's prompt is Episode.tokens[:context_len]
+    response: list[int]  # (R,) ids the policy generated, stop token included when produced
+    logprobs: list[float]  # (R,) behaviour log-prob of each response token
+    stopped: bool  # the response ended on a stop token (False: cut at max_new_tokens)
+    text: str  # decoded response, for logs and code extraction only
+    code: str | None  # extracted code, None when the response has no code block
+    public: ExecutionResult | None = None  # public-test results (None without code)
+    user: str = ""  # the user message that prompted this turn
+
+
+@dataclass
+class Episode:
+    problem: Problem
+    tokens: list[int]  # (T,) the whole dialogue: prompts, responses, feedback
+    policy_mask: list[bool]  # (T,) True only on tokens the policy generated
+    turns: list[Turn] = field(default_factory=list)
+    final: ExecutionResult | None = None  # the final code on the private (judge) tests
+    infra_error: bool = False  # the harness failed: drop this episode, never score it
+
+    @property
+    def final_code(self) -> str | None:
+        return self.turns[-1].code if self.turns else None
+
+    @property
+    def solved(self) -> bool:
+        return self.final is not None and self.final.passed
+
+    @property
+    def public_passed(self) -> bool:
+        last = self.turns[-1].public if self.turns else None
+        return last is not None and last.passed
+
+
+class ChatFormat:
+    """Token ids for the first prompt and for each later user turn, derived once from the
+    tokenizer's chat template (so any chat model works, not only ChatML)."""
+
+    def __init__(self, tokenizer, system_prompt: str | None = None):
+        self.tokenizer, self.system = tokenizer, system_prompt
+        head = self._render([{"role": "user", "content": "U1"}])
+        full = self._render([{"role": "user", "content": "U1"}, {"role": "assistant", "content": "\x00A\x00"},
+                             {"role": "user", "content": "\x00U\x00"}])
+        if not full.startswith(head):
+            raise ValueError("chat template is not incremental: a later turn rewrites earlier text")
+        after = full[len(head):]
+        self.between = after.split("\x00A\x00", 1)[1].split("\x00U\x00", 1)[0]  # end of reply -> user text
+        self.tail = after.split("\x00U\x00", 1)[1]  # user text -> start of the next reply
+        self.stop_text = tokenizer.decode([tokenizer.eos_token_id])
+
+    def _render(self, messages: list[dict]) -> str:
+        if self.system is not None:
+            messages = [{"role": "system", "content": self.system}, *messages]
+        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def first(self, user: str) -> list[int]:
+        return self._encode(self._render([{"role": "user", "content": user}]))
+
+    def next_user(self, user: str, response_stopped: bool) -> list[int]:
+        between = self.between
+        if response_stopped and between.startswith(self.stop_text):
+            between = between[len(self.stop_text):]  # the sampled stop token already closed the reply
+        return self._encode(between + user + self.tail)
+
+
+def _limits(problem: Problem, limits: Limits) -> Limits:
+    return Limits(time_s=problem.time_limit_s or limits.time_s,
+                  memory_bytes=problem.memory_limit_bytes or limits.memory_bytes,
+                  wall_factor=limits.wall_factor, output_bytes=limits.output_bytes)
+
+
+def judge_many(executor: Executor, items: Sequence[tuple[Problem, str, Sequence[Test]]], limits: Limits,
+               stop_on_failure: bool) -> list[ExecutionResult]:
+    """Run each (problem, code, tests) in one batch. Function-style problems need one program
+    per test; their per-test results are merged back into one ExecutionResult."""
+    jobs, owners = [], []
+    for index, (problem, code, tests) in enumerate(items):
+        lim = _limits(problem, limits)
+        if problem.style == "function":
+            jobs += [Job(problem.program(code, t), (t,), lim) for t in tests]
+            owners += [index] * len(tests)
+        else:
+            jobs.append(Job(code, tuple(tests), lim, stop_on_failure))
+            owners.append(index)
+    merged: list[list] = [[] for _ in items]
+    isolation = [""] * len(items)
+    skipped = [0] * len(items)
+    for owner, result in zip(owners, executor.run_batch(jobs)):
+        merged[owner] += result.tests
+        isolation[owner], skipped[owner] = result.isolation, skipped[owner] + result.skipped
+    return [ExecutionResult(tuple(t), isolation=i, skipped=s) for t, i, s in zip(merged, isolation, skipped)]
+
+
+class EpisodeRunner:
+    def __init__(self, backend: GenerationBackend, tokenizer, executor: Executor, cfg: RolloutConfig,
+                 limits: Limits, seed: int = 0):
+        self.backend, self.tokenizer, self.executor, self.cfg, self.limits = backend, tokenizer, executor, cfg, limits
+        self.chat = ChatFormat(tokenizer, cfg.system_prompt)
+        self.rng = random.Random(seed)
+        self._failures: list[tuple[str, ExecutionResult]] = []  # for random feedback (paper C.2)
+
+    def start(self, problem: Problem) -> Episode:
+        user = first_prompt(problem)
+        tokens = self.chat.first(user)
+        episode = Episode(problem, tokens, [False] * len(tokens))
+        episode.turns.append(Turn(len(tokens), [], [], False, "", None, user=user))  # filled by _record
+        return episode
+
+    def run(self, problems: Sequence[Problem], on_turn: Callable[[int, int], None] | None = None) -> list[Episode]:
+        """One episode per entry of `problems` (repeat a problem to sample it several times)."""
+        episodes = [self.start(p) for p in problems]
+        live = list(range(len(episodes)))
+        for turn in range(self.cfg.max_turns):
+            if not live:
+                break
+            generations = self.backend.generate([episodes[i].tokens for i in live], self.cfg.sampling)
+            for i, generation in zip(live, generations):
+                self._record(episodes[i], generation)
+            self._run_public(episodes, live)
+            live = [i for i in live if self._continue(episodes[i], turn)]
+            if on_turn:
+                on_turn(turn, len(live))
+        self._judge_final(episodes)
+        return episodes
+
+    def _record(self, episode: Episode, generation: Generation) -> None:
+        turn = episode.turns[-1]
+        turn.response, turn.logprobs, turn.stopped = generation.tokens, generation.logprobs, generation.stopped
+        turn.text = self.tokenizer.decode(generation.tokens, skip_special_tokens=True)
+        turn.code = extract_code(turn.text)
+        episode.tokens += generation.tokens
+        episode.policy_mask += [True] * len(generation.tokens)
+
+    def _run_public(self, episodes: list[Episode], live: list[int]) -> None:
+        with_code = [i for i in live if episodes[i].turns[-1].code is not None]
+        items = [(episodes[i].problem, episodes[i].turns[-1].code, episodes[i].problem.public_tests) for i in with_code]
+        for i, result in zip(with_code, judge_many(self.executor, items, self.limits, stop_on_failure=False)):
+            episodes[i].turns[-1].public = result
+            episodes[i].infra_error |= result.infra_error
+            if result.failures:
+                self._failures.append((episodes[i].problem.id, result))
+        self._failures = self._failures[-1000:]
+
+    def _continue(self, episode: Episode, turn_index: int) -> bool:
+        """Append the next user turn and return True, or end the episode."""
+        last = episode.turns[-1]
+        if episode.infra_error or (last.public is not None and last.public.passed):
+            return False
+        if turn_index + 1 >= self.cfg.max_turns:
+            return False
+        user = self._next_user_text(episode)
+        tokens = self.chat.next_user(user, last.stopped)
+        episode.tokens += tokens
+        episode.policy_mask += [False] * len(tokens)
+        episode.turns.append(Turn(len(episode.tokens), [], [], False, "", None, user=user))
+        return True
+
+    def _next_user_text(self, episode: Episode) -> str:
+        last = episode.turns[-1]
+        if last.code is None:
+            return no_code_prompt()
+        if self.cfg.feedback == "none":
+            return NO_FEEDBACK_PROMPT
+        if self.cfg.feedback == "random":
+            foreign = [r for pid, r in self._failures if pid != episode.problem.id]
+            if foreign:
+                return random_feedback_prompt(self.rng.choice(foreign))
+        return turn_feedback(episode.problem, last.public)
+
+    def _judge_final(self, episodes: list[Episode]) -> None:
+        scored = [e for e in episodes if e.final_code is not None and not e.infra_error]
+        items = [(e.problem, e.final_code, e.problem.judge_tests) for e in scored]
+        for episode, result in zip(scored, judge_many(self.executor, items, self.limits, stop_on_failure=True)):
+            episode.final = result
+            episode.infra_error |= result.infra_error
+
+
+def episode_record(episode: Episode) -> dict:
+    """One line of samples.jsonl: every turn, so any number can be traced to its episodes."""
+    turns = []
+    for t in episode.turns:
+        public = t.public
+        turns.append({"user": t.user, "response": t.text, "code": t.code, "stopped": t.stopped,
+                      "response_tokens": len(t.response),
+                      "public_verdicts": [x.verdict.value for x in public.tests] if public else None,
+                      "public_passed": bool(public and public.passed)})
+    final = episode.final
+    return {"problem": episode.problem.id, "family": episode.problem.family, "turns": turns,
+            "solved": episode.solved, "infra_error": episode.infra_error,
+            "final_verdicts": [x.verdict.value for x in final.tests] if final else None}

@@ -1,0 +1,71 @@
+"""Estimators checked against brute force and hand values."""
+import itertools
+import random
+from fractions import Fraction
+
+import pytest
+
+from rlef.evaluation import (Outcome, bootstrap, chrf, n_at_k, pass_at_k, rollouts_for_budget,
+                             turn_category)
+
+
+def brute_force_n_at_k(outcomes, submissions, drawn):
+    """Enumerate every subset and every order of picking within it (the definition)."""
+    total, count = Fraction(0), 0
+    for subset in itertools.combinations(range(len(outcomes)), drawn):
+        passers = [i for i in subset if outcomes[i].public_passed]
+        others = [i for i in subset if not outcomes[i].public_passed]
+        orders = [p + o for p in itertools.permutations(passers) for o in itertools.permutations(others)]
+        hits = sum(any(outcomes[i].solved for i in order[:submissions]) for order in orders)
+        total += Fraction(hits, len(orders))
+        count += 1
+    return float(total / count)
+
+
+def test_pass_at_k_hand_values():
+    assert pass_at_k(10, 0, 3) == 0.0
+    assert pass_at_k(10, 10, 3) == 1.0
+    assert pass_at_k(4, 1, 2) == pytest.approx(0.5)  # 1 - C(3,2)/C(4,2) = 1 - 3/6
+    assert pass_at_k(5, 2, 1) == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_n_at_k_matches_brute_force_enumeration(seed):
+    rng = random.Random(seed)
+    outcomes = [Outcome(rng.random() < 0.5, rng.random() < 0.4) for _ in range(7)]
+    for submissions, drawn in [(1, 1), (1, 3), (2, 4), (3, 5), (10, 7)]:
+        assert n_at_k(outcomes, submissions, drawn) == pytest.approx(brute_force_n_at_k(outcomes, submissions, drawn))
+
+
+def test_one_at_one_is_the_plain_solve_rate():
+    outcomes = [Outcome(True, True), Outcome(False, False), Outcome(True, False), Outcome(False, True)]
+    assert n_at_k(outcomes, 1, 1) == pytest.approx(0.5)
+
+
+def test_public_test_filtering_prefers_passers():
+    # One rollout passes public and private tests; 3 pass neither. 1 submission from all 4:
+    # the filter always picks the passer.
+    outcomes = [Outcome(True, True)] + [Outcome(False, False)] * 3
+    assert n_at_k(outcomes, 1, 4) == 1.0
+
+
+def test_budget_of_100_samples_buys_33_three_turn_rollouts():
+    assert rollouts_for_budget(100, 3) == 33 and rollouts_for_budget(3, 3) == 1
+
+
+def test_bootstrap_interval_contains_the_mean_and_narrows_with_more_problems():
+    few = bootstrap([0.0, 1.0] * 5)
+    many = bootstrap([0.0, 1.0] * 500)
+    assert few.low <= few.mean <= few.high
+    assert (many.high - many.low) < (few.high - few.low)
+
+
+def test_identical_code_has_chrf_100_and_different_code_less():
+    assert chrf("print(1)\n", "print(1)\n") == pytest.approx(100.0)
+    assert chrf("print(1)\n", "x = input()\nprint(int(x) * 2)\n") < 50
+
+
+def test_turn_category_names_the_first_failure():
+    assert turn_category(None, False) == "no_code"
+    assert turn_category(["PASSED", "TIMEOUT", "WRONG_OUTPUT"], False) == "TIMEOUT"
+    assert turn_category(["PASSED"], True) == "passed"
