@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 TASKS = {
     "judge": "rlef.judge:main",
     "build_mini": "rlef.build_mini:main",
+    "eval": "rlef.eval_task:main",
 }
 
 

@@ -219,6 +219,11 @@ def extract_code(response: str) -> str | None:
     return code or None
 
 
+def has_closed_python_block(text: str) -> bool:
+    """True once the reply contains a complete ```python block (generation may stop there)."""
+    return any(b.closed and _PYTHON_TAG.fullmatch(b.tag) for b in _fenced_blocks(text.replace("\r\n", "\n")))
+
+
 def _fenced_blocks(text: str) -> list[_Block]:
     """Every fenced block, in order. A line ending in ``` closes a block, so `print(x)````
     on one line still yields `print(x)`."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import torch
 from transformers import DynamicCache
@@ -74,8 +74,12 @@ def _pad_cache_left(cache: DynamicCache, pad: int) -> None:
 
 
 class HFBackend:
-    def __init__(self, model, stop_ids: Sequence[int], pad_id: int, max_batch: int = 32, seed: int = 0):
+    def __init__(self, model, stop_ids: Sequence[int], pad_id: int, max_batch: int = 32, seed: int = 0,
+                 stop_check: Callable[[list[int]], bool] | None = None, check_ids: Sequence[int] = ()):
+        """stop_check(tokens) may end a response early; it is only called after a token in
+        `check_ids` (e.g. those containing a backtick), so it costs nothing per step."""
         self.model, self.stop_ids, self.pad_id, self.max_batch = model, set(stop_ids), pad_id, max_batch
+        self.stop_check, self.check_ids = stop_check, set(check_ids)
         self.device = next(model.parameters()).device
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
 
@@ -146,7 +150,8 @@ class HFBackend:
             result.tokens.append(token)
             result.logprobs.append(logp)
             result.stopped = token in self.stop_ids
-            if not result.stopped and len(result.tokens) < params.max_new_tokens:
+            checked = token in self.check_ids and self.stop_check is not None and self.stop_check(result.tokens)
+            if not (result.stopped or checked) and len(result.tokens) < params.max_new_tokens:
                 keep.append(b)
         if len(keep) < len(rows.ids):
             self._keep(rows, keep)

@@ -15,9 +15,9 @@ from typing import Callable, Sequence
 from rlef.data.problem import Problem, Test
 from rlef.execution.executor import Executor
 from rlef.execution.types import ExecutionResult, Job, Limits
-from rlef.feedback import (CODE_FORMAT_INSTRUCTION, extract_code, first_prompt, no_code_prompt,
-                           random_feedback_prompt, turn_feedback)
-from rlef.generation import Generation, GenerationBackend, SamplingParams
+from rlef.feedback import (CODE_FORMAT_INSTRUCTION, extract_code, first_prompt, has_closed_python_block,
+                           no_code_prompt, random_feedback_prompt, turn_feedback)
+from rlef.generation import Generation, GenerationBackend, HFBackend, SamplingParams
 
 FEEDBACK_MODES = ("execution", "random", "none")
 # Ours: the "none" ablation's user turn says only to try again, with no execution result.
@@ -133,6 +133,25 @@ def judge_many(executor: Executor, items: Sequence[tuple[Problem, str, Sequence[
         merged[owner] += result.tests
         isolation[owner], skipped[owner] = result.isolation, skipped[owner] + result.skipped
     return [ExecutionResult(tuple(t), isolation=i, skipped=s) for t, i, s in zip(merged, isolation, skipped)]
+
+
+def stop_token_ids(tokenizer, model) -> list[int]:
+    """The tokenizer's EOS plus the generation config's (Llama 3.1 ends turns on <|eot_id|>)."""
+    ids = {tokenizer.eos_token_id}
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids |= set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+    return sorted(i for i in ids if i is not None)
+
+
+def hf_backend(model, tokenizer, max_batch: int, stop_after_code: bool, seed: int = 0) -> HFBackend:
+    """The Hugging Face backend for episodes. stop_after_code ends a reply at its first complete
+    ```python block (a CPU-scale saving, not in the paper: the rest is prose nobody runs)."""
+    check_ids = []
+    if stop_after_code:
+        check_ids = [i for token, i in tokenizer.get_vocab().items()
+                     if "`" in tokenizer.convert_tokens_to_string([token])]
+    return HFBackend(model, stop_token_ids(tokenizer, model), tokenizer.pad_token_id, max_batch, seed,
+                     stop_check=lambda ids: has_closed_python_block(tokenizer.decode(ids)), check_ids=check_ids)
 
 
 class EpisodeRunner:
