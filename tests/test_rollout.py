@@ -1,0 +1,152 @@
+"""Episodes: token-in/token-out bookkeeping, termination, feedback, with a scripted policy."""
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from rlef.data.problem import Problem, Test
+from rlef.execution.types import Limits
+from rlef.generation import Generation, HFBackend, SamplingParams
+from rlef.models import load_tokenizer, tiny_random_llama
+from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, episode_record
+
+ADD = Problem("add", "rlef_mini", "Print a+b.", (Test("1 2\n", "3\n"),), (Test("5 5\n", "10\n"), Test("0 0\n", "0\n")),
+              family="adding")
+OTHER = Problem("other", "rlef_mini", "Print 7.", (Test("\n", "7\n"),), (Test("\n", "7\n"),))
+WRONG = "```python\na, b = map(int, input().split())\nprint(a - b)\n```"
+RIGHT = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(OmegaConf.create({"kind": "smollm2_gguf"}))
+
+
+class Scripted:
+    """A policy that answers from a script: replies[k] is the k-th reply of every episode."""
+
+    max_batch = 8
+
+    def __init__(self, tokenizer, replies):
+        self.tokenizer, self.replies, self.calls = tokenizer, replies, []
+
+    def generate(self, contexts, params):
+        self.calls.append([list(c) for c in contexts])
+        turn = len(self.calls) - 1
+        out = []
+        for _ in contexts:
+            ids = self.tokenizer.encode(self.replies[min(turn, len(self.replies) - 1)], add_special_tokens=False)
+            ids.append(self.tokenizer.eos_token_id)
+            out.append(Generation(ids, [-0.5] * len(ids), True))
+        return out
+
+
+def run(tokenizer, executor, replies, problems=(ADD,), **cfg):
+    backend = Scripted(tokenizer, replies)
+    runner = EpisodeRunner(backend, tokenizer, executor, RolloutConfig(**cfg), Limits(time_s=2))
+    return runner.run(list(problems)), backend
+
+
+@pytest.mark.sandbox
+def test_episode_ends_as_soon_as_public_tests_pass(tokenizer, executor):
+    (episode,), backend = run(tokenizer, executor, [WRONG, RIGHT, WRONG])
+    assert len(episode.turns) == 2 and episode.solved and episode.public_passed
+    assert len(backend.calls) == 2
+
+
+@pytest.mark.sandbox
+def test_turn_limit_ends_a_failing_episode_and_final_code_is_judged(tokenizer, executor):
+    (episode,), _ = run(tokenizer, executor, [WRONG], max_turns=3)
+    assert len(episode.turns) == 3 and not episode.solved
+    assert episode.final is not None and not episode.final.passed
+
+
+@pytest.mark.sandbox
+def test_generated_tokens_are_kept_verbatim_and_masked_as_policy(tokenizer, executor):
+    (episode,), backend = run(tokenizer, executor, [WRONG, RIGHT])
+    first, second = episode.turns
+    assert episode.tokens[first.context_len:first.context_len + len(first.response)] == first.response
+    assert backend.calls[1][0] == episode.tokens[:second.context_len]  # turn 2 saw exactly these ids
+    policy = [t for t, m in zip(episode.tokens, episode.policy_mask) if m]
+    assert policy == first.response + second.response
+
+
+@pytest.mark.sandbox
+def test_feedback_turn_quotes_the_failed_public_test(tokenizer, executor):
+    (episode,), _ = run(tokenizer, executor, [WRONG, RIGHT])
+    feedback = episode.turns[1].user
+    assert feedback.startswith("Your code failed the following tests:")
+    assert "Expected output `3` but got `-1`" in feedback
+    text = tokenizer.decode(episode.tokens[episode.turns[0].context_len:episode.turns[1].context_len])
+    assert feedback in text
+
+
+@pytest.mark.sandbox
+def test_reply_without_code_gets_the_no_code_message(tokenizer, executor):
+    (episode,), _ = run(tokenizer, executor, ["I would add them.", RIGHT])
+    assert episode.turns[0].code is None and episode.turns[0].public is None
+    assert episode.turns[1].user.startswith("Your response did not contain a code block.")
+    assert episode.solved
+
+
+@pytest.mark.sandbox
+def test_random_feedback_comes_from_another_problem(tokenizer, executor):
+    episodes, _ = run(tokenizer, executor, [WRONG, RIGHT], problems=(ADD, OTHER), feedback="random")
+    add_episode = episodes[0]
+    assert "input `1 2`" not in add_episode.turns[1].user  # not its own failure...
+    assert add_episode.turns[1].user.startswith("Your code failed the following tests:")  # ...but real feedback
+
+
+@pytest.mark.sandbox
+def test_samples_record_every_turn(tokenizer, executor):
+    (episode,), _ = run(tokenizer, executor, [WRONG, RIGHT])
+    record = episode_record(episode)
+    assert [t["public_verdicts"] for t in record["turns"]] == [["WRONG_OUTPUT"], ["PASSED"]]
+    assert record["solved"] and record["family"] == "adding"
+
+
+def test_chat_format_tokens_equal_the_template_rendering(tokenizer):
+    chat = ChatFormat(tokenizer)
+    reply = tokenizer.encode("Hello there", add_special_tokens=False) + [tokenizer.eos_token_id]
+    ids = chat.first("Q1") + reply + chat.next_user("Q2", response_stopped=True)
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "Hello there"},
+         {"role": "user", "content": "Q2"}], add_generation_prompt=True, tokenize=False)
+    assert tokenizer.decode(ids) == rendered
+
+
+def test_invalid_rollout_settings_are_rejected():
+    with pytest.raises(ValueError, match="max_turns"):
+        RolloutConfig(max_turns=11)
+    with pytest.raises(ValueError, match="feedback"):
+        RolloutConfig(feedback="oracle")
+
+
+def _varied_tiny_model(tokenizer):
+    model = tiny_random_llama(len(tokenizer), seed=3)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.3)  # larger weights than the default init: greedy outputs vary
+    return model.eval()
+
+
+def test_continuous_batching_equals_hf_generate_greedy(tokenizer):
+    model = _varied_tiny_model(tokenizer)
+    contexts = [tokenizer.encode(t) for t in ["short", "a much longer prompt than the others here", "mid size one", "x y"]]
+    backend = HFBackend(model, [tokenizer.eos_token_id], tokenizer.pad_token_id, max_batch=2)
+    ours = backend.generate(contexts, SamplingParams(temperature=0, max_new_tokens=12))
+    for context, generation in zip(contexts, ours):
+        reference = model.generate(torch.tensor([context]), max_new_tokens=12, do_sample=False,
+                                   eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+        assert generation.tokens == reference[0, len(context):].tolist()
+    assert len({tuple(g.tokens) for g in ours}) > 1  # the check is not vacuous
+
+
+def test_behaviour_logprobs_match_a_forward_pass(tokenizer):
+    model = _varied_tiny_model(tokenizer)
+    context = tokenizer.encode("some prompt")
+    backend = HFBackend(model, [], tokenizer.pad_token_id, max_batch=1, seed=1)
+    (generation,) = backend.generate([context], SamplingParams(temperature=1.0, max_new_tokens=6))
+    ids = torch.tensor([context + generation.tokens])
+    logp = torch.log_softmax(model(ids).logits[0, len(context) - 1:-1].float(), -1)
+    expected = logp.gather(-1, torch.tensor(generation.tokens)[:, None]).squeeze(-1)
+    assert torch.allclose(torch.tensor(generation.logprobs), expected, atol=1e-4)
