@@ -10,6 +10,7 @@ TASKS = {
     "judge": "rlef.judge:main",
     "build_mini": "rlef.build_mini:main",
     "eval": "rlef.eval_task:main",
+    "sft": "rlef.sft:main",
 }
 
 
