@@ -84,7 +84,9 @@ def _run_mode(runner: EpisodeRunner, problems, repeats: int, label: str) -> tupl
             episodes += runner.run(work[i:i + chunk], on_turn=lambda t, live: bar.update(
                 task, status=f"turn {t + 1}, {live} live"))
             tokens = sum(len(t.response) for e in episodes for t in e.turns)
-            bar.update(task, completed=len(episodes), status=f"{tokens / (time.time() - start):.0f} tok/s")
+            rate = tokens / (time.time() - start)
+            bar.update(task, completed=len(episodes), status=f"{rate:.0f} tok/s")
+            log.info("%s: %d/%d episodes, %.0f generated tok/s", label, len(episodes), len(work), rate)
     tokens = sum(len(t.response) for e in episodes for t in e.turns)
     return episodes, time.time() - start, tokens
 
