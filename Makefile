@@ -1,4 +1,5 @@
 # make reproduce : set up .venv and run the main job (see README for what it runs today)
+# make smoke     : a few-minute CPU run of the evaluation path on the embedded model
 # make test      : set up .venv and run the whole test suite
 # make bench     : speed benchmarks -> results/bench_*.csv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -6,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup sandbox reproduce test bench lint clean
+.PHONY: setup sandbox reproduce smoke test bench lint clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +28,18 @@ sandbox:
 setup: $(STAMP) sandbox
 
 reproduce: setup
+	$(BIN)/python src/run.py experiment=eval_cpu
+
+smoke: setup
 	$(BIN)/python src/run.py task=judge
+	$(BIN)/python src/run.py experiment=smoke
 
 test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/bench_execution.py
+	$(BIN)/python bench/bench_rollout.py
 
 lint: setup
 	$(BIN)/python -m ruff check src tests bench
