@@ -150,3 +150,17 @@ def test_behaviour_logprobs_match_a_forward_pass(tokenizer):
     logp = torch.log_softmax(model(ids).logits[0, len(context) - 1:-1].float(), -1)
     expected = logp.gather(-1, torch.tensor(generation.tokens)[:, None]).squeeze(-1)
     assert torch.allclose(torch.tensor(generation.logprobs), expected, atol=1e-4)
+
+
+def test_shared_prompts_are_prefilled_once_and_still_sampled_independently(tokenizer):
+    model = _varied_tiny_model(tokenizer)
+    context = tokenizer.encode("the same prompt for every rollout")
+    backend = HFBackend(model, [], tokenizer.pad_token_id, max_batch=8, seed=5)
+    prefilled = []
+    original = backend._prefill_unique
+    backend._prefill_unique = lambda cs: (prefilled.append(len(cs)), original(cs))[1]
+    out = backend.generate([context] * 6, SamplingParams(temperature=1.0, max_new_tokens=8))
+    assert prefilled == [1]
+    assert len({tuple(g.tokens) for g in out}) > 1
+    greedy = backend.generate([context] * 3, SamplingParams(temperature=0, max_new_tokens=8))
+    assert greedy[0].tokens == greedy[1].tokens == greedy[2].tokens

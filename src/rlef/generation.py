@@ -89,6 +89,18 @@ class HFBackend:
         return out.logits[:, -1], out.past_key_values
 
     def _prefill(self, contexts: list[list[int]]) -> _Rows:
+        """Prefill identical contexts once (n rollouts of one problem share their prompt),
+        then copy their cache rows."""
+        unique: dict[tuple[int, ...], int] = {}
+        owners = [unique.setdefault(tuple(c), len(unique)) for c in contexts]
+        rows = self._prefill_unique([list(c) for c in unique])
+        if len(unique) < len(contexts):
+            index = torch.tensor(owners, dtype=torch.long, device=self.device)
+            rows.cache.batch_select_indices(index)
+            rows.positions, rows.mask, rows.logits = rows.positions[index], rows.mask[index], rows.logits[index]
+        return rows
+
+    def _prefill_unique(self, contexts: list[list[int]]) -> _Rows:
         width = max(len(c) for c in contexts)
         ids = torch.full((len(contexts), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros_like(ids)
