@@ -5,8 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from rlef.evaluation import (Outcome, bootstrap, chrf, n_at_k, pass_at_k, rollouts_for_budget,
-                             turn_category)
+from rlef.evaluation import Outcome, bootstrap, chrf, n_at_k, pass_at_k, rollouts_for_budget, turn_category
 
 
 def brute_force_n_at_k(outcomes, submissions, drawn):

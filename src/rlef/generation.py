@@ -11,8 +11,9 @@ and carry their own position ids, so merging rows of different lengths is exact.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 import torch
 from transformers import DynamicCache

@@ -9,14 +9,21 @@ newly tokenised text, so nothing the policy produced is ever decoded and re-toke
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from rlef.data.problem import Problem, Test
 from rlef.execution.executor import Executor
 from rlef.execution.types import ExecutionResult, Job, Limits
-from rlef.feedback import (CODE_FORMAT_INSTRUCTION, extract_code, first_prompt, has_closed_python_block,
-                           no_code_prompt, random_feedback_prompt, turn_feedback)
+from rlef.feedback import (
+    CODE_FORMAT_INSTRUCTION,
+    extract_code,
+    first_prompt,
+    has_closed_python_block,
+    no_code_prompt,
+    random_feedback_prompt,
+    turn_feedback,
+)
 from rlef.generation import Generation, GenerationBackend, HFBackend, SamplingParams
 
 FEEDBACK_MODES = ("execution", "random", "none")
@@ -27,7 +34,7 @@ NO_FEEDBACK_PROMPT = "Give it another try.\n" + CODE_FORMAT_INSTRUCTION
 @dataclass(frozen=True)
 class RolloutConfig:
     max_turns: int = 3  # paper 3.1: up to 3 turns
-    sampling: SamplingParams = SamplingParams()
+    sampling: SamplingParams = field(default_factory=SamplingParams)
     feedback: str = "execution"  # execution | random (paper C.2) | none
     system_prompt: str | None = None  # None: whatever the chat template inserts by default
 

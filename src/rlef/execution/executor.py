@@ -15,8 +15,8 @@ import itertools
 import logging
 import os
 import queue
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
 
 from rlef.data.problem import Test
 from rlef.execution import cgroups, sandbox
@@ -111,7 +111,7 @@ class Executor:
         while not self._idle.empty():
             self._retire(self._idle.get())
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> None:

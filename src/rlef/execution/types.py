@@ -40,7 +40,7 @@ class Limits:
         return self.wall_factor * self.time_s + 1.0
 
     @classmethod
-    def from_config(cls, execution_cfg, time_s: float | None = None, memory_bytes: int | None = None) -> "Limits":
+    def from_config(cls, execution_cfg, time_s: float | None = None, memory_bytes: int | None = None) -> Limits:
         """Config defaults (the `execution:` block), overridden by a problem's own limits."""
         return cls(time_s=float(time_s or execution_cfg.time_s),
                    memory_bytes=int(memory_bytes or execution_cfg.memory_mb * (1 << 20)),

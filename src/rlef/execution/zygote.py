@@ -21,6 +21,7 @@ raw bytes, each way. Request: code, stdin (byte counts), time, wall, memory, out
 Reply: exit, signal (-1 for none), killed (harness wall kill), cpu, wall, rss, out/err
 (bytes that follow), outsize/errsize (bytes written), setup (1 = the program really started).
 """
+# ruff: noqa: I001 -- the import groups below are ordered by purpose, not alphabetically
 import atexit
 import builtins
 import ctypes
@@ -33,6 +34,8 @@ import signal
 import sys
 import threading
 import time
+import linecache  # the traceback printer, warmed up below
+import traceback
 
 # Imported for the programs' sake: forked children find them already loaded.
 import bisect  # noqa: F401
@@ -41,8 +44,6 @@ import functools  # noqa: F401
 import heapq  # noqa: F401
 import itertools  # noqa: F401
 import math  # noqa: F401
-import linecache
-import traceback
 
 CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38

@@ -8,6 +8,6 @@ reference solutions through the sandboxed executor.
 from rlef.data.mini.registry import FAMILIES, Family, Variant, family
 
 # Importing the modules registers their families.
-from rlef.data.mini import families_basic, families_math, families_text  # noqa: E402,F401  isort: skip
+from rlef.data.mini import families_basic, families_math, families_text  # noqa: F401  isort: skip
 
 __all__ = ["FAMILIES", "Family", "Variant", "family"]
