@@ -58,7 +58,8 @@ def main() -> None:
     with torch.no_grad():
         runs = {
             "rollout_engine": (args.batch, timed(lambda: engine.generate(contexts, params))),
-            "raw_batched_generate": (args.batch, timed(lambda: raw_generate(model, tokenizer, contexts, args.new_tokens))),
+            "raw_batched_generate": (args.batch, timed(
+                lambda: raw_generate(model, tokenizer, contexts, args.new_tokens))),
             "sequential_per_episode": (args.sequential, timed(lambda: [
                 raw_generate(model, tokenizer, [c], args.new_tokens) for c in contexts[: args.sequential]])),
         }

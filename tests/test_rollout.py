@@ -131,7 +131,8 @@ def _varied_tiny_model(tokenizer):
 
 def test_continuous_batching_equals_hf_generate_greedy(tokenizer):
     model = _varied_tiny_model(tokenizer)
-    contexts = [tokenizer.encode(t) for t in ["short", "a much longer prompt than the others here", "mid size one", "x y"]]
+    prompts = ["short", "a much longer prompt than the others here", "mid size one", "x y"]
+    contexts = [tokenizer.encode(t) for t in prompts]
     backend = HFBackend(model, [tokenizer.eos_token_id], tokenizer.pad_token_id, max_batch=2)
     ours = backend.generate(contexts, SamplingParams(temperature=0, max_new_tokens=12))
     for context, generation in zip(contexts, ours):

@@ -90,7 +90,9 @@ def _statement(variant: Variant, examples: list[Test]) -> str:
 
 def _row(name: str, fam: Family, split: str, variant: Variant, tests: list[Test], n_public: int) -> dict:
     public, private = tests[:n_public], tests[n_public:]
-    as_struct = lambda ts: {"input": [t.stdin for t in ts], "output": [t.expected_stdout for t in ts]}
+
+    def as_struct(ts: list[Test]) -> dict:
+        return {"input": [t.stdin for t in ts], "output": [t.expected_stdout for t in ts]}
     return {
         "name": name, "description": _statement(variant, public), "split": split, "family": fam.name,
         "source": "rlef_mini", "difficulty": f"level{fam.difficulty}", "cf_tags": [fam.category],

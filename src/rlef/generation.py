@@ -37,7 +37,8 @@ class GenerationBackend(Protocol):
     def generate(self, contexts: Sequence[Sequence[int]], params: SamplingParams) -> list[Generation]: ...
 
 
-def sample_tokens(logits: torch.Tensor, params: SamplingParams, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_tokens(logits: torch.Tensor, params: SamplingParams,
+                  generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
     """Sample one token per row. The recorded log-prob is under softmax(logits / T), before
     top-p truncation: the policy's own distribution at that temperature, which is what PPO's
     ratio compares against (training samples at T = 1 without top-p, paper A.1)."""

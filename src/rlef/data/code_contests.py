@@ -109,7 +109,8 @@ def problem_from_row(row: Mapping, split: str, source: str) -> Problem | None:
     )
 
 
-def problems_from_rows(rows: Iterable[Mapping], split: str, where: str, source: str) -> tuple[list[Problem], LoadReport]:
+def problems_from_rows(rows: Iterable[Mapping], split: str, where: str,
+                       source: str) -> tuple[list[Problem], LoadReport]:
     report, problems = LoadReport(where), []
     for index, row in enumerate(rows):
         report.rows += 1
@@ -145,7 +146,8 @@ def _local_dataset(path: str, split: str):
 
     if not os.path.isdir(path):
         raise FileNotFoundError(f"data.local_path {path!r} is not a directory")
-    if os.path.exists(os.path.join(path, "dataset_dict.json")) or os.path.exists(os.path.join(path, split, "state.json")):
+    saved = os.path.join(path, "dataset_dict.json"), os.path.join(path, split, "state.json")
+    if any(os.path.exists(p) for p in saved):
         return datasets.load_from_disk(path)[split]
     files = sorted(glob.glob(os.path.join(path, "**", f"{split}-*.parquet"), recursive=True))
     if not files:
