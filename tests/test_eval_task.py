@@ -1,0 +1,33 @@
+"""task=eval end to end on tiny_random: every output file, every episode traced."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_eval_writes_metrics_results_and_every_episode(tmp_path):
+    command = [sys.executable, str(ROOT / "src/run.py"), "experiment=smoke", "model=tiny_random",
+               "eval.max_problems=2", "eval.rollouts_per_problem=2", "rollout.max_new_tokens=8",
+               "execution.workers=2", f"hydra.run.dir={tmp_path}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    modes = {r["mode"]: r for r in metrics["results"]}
+    assert set(modes) == {"multi_turn", "single_turn"}
+    assert modes["multi_turn"]["metric"] == "1@3" and modes["multi_turn"]["problems"] == 2
+    assert 0.0 <= modes["multi_turn"]["solve_rate_ci_low"] <= modes["multi_turn"]["solve_rate_ci_high"] <= 1.0
+    assert "error_types_per_turn" in modes["multi_turn"]["analysis"]
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert len([s for s in samples if s["mode"] == "multi_turn"]) == 2 * 2
+    assert len([s for s in samples if s["mode"] == "single_turn"]) == 2 * 2 * 3  # equal sample budget
+    assert all(len(s["turns"]) == 1 for s in samples if s["mode"] == "single_turn")
+    with (tmp_path / "results.csv").open() as f:
+        assert [row["mode"] for row in csv.DictReader(f)] == ["multi_turn", "single_turn"]
+    assert (tmp_path / "per_family.csv").exists() and (tmp_path / "run_info.json").exists()
