@@ -1,0 +1,49 @@
+"""Run directory -> results/: copy an evaluation's CSVs and write the exact command next to them.
+
+    python -m rlef.analysis.collect outputs/eval/<run> results/<name>
+
+writes results/<name>.csv (the run's results.csv), results/<name>_per_family.csv,
+results/<name>_turns.json (per-turn error types, recoveries, chrF) and results/<name>.md
+(the command, git sha and date that produced them), so every committed number has its
+command next to it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+from pathlib import Path
+
+
+def collect(run_dir: Path, target: Path) -> list[Path]:
+    info = json.loads((run_dir / "run_info.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = [target.with_suffix(".csv"), target.parent / f"{target.name}_per_family.csv",
+               target.parent / f"{target.name}_turns.json", target.with_suffix(".md")]
+    shutil.copyfile(run_dir / "results.csv", written[0])
+    shutil.copyfile(run_dir / "per_family.csv", written[1])
+    turns = {r["mode"]: r.get("analysis") for r in metrics["results"] if r.get("analysis")}
+    written[2].write_text(json.dumps(turns, indent=2) + "\n")
+    argv = info["argv"]
+    command = "python " + " ".join(shlex.quote(a) for a in ["src/run.py", *argv[1:]])
+    written[3].write_text(
+        f"# {target.name}\n\nProduced by\n\n```bash\n{command}\n```\n\n"
+        f"at git {info['git_sha']} (dirty: {info['git_dirty']}), started {info['started']} on {info['host']}.\n"
+        f"Files: `{written[0].name}`, `{written[1].name}`, `{written[2].name}`; the run directory also had "
+        "samples.jsonl with every turn of every episode.\n")
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("target", type=Path, help="results/<name> (no extension)")
+    args = parser.parse_args()
+    for path in collect(args.run_dir, args.target):
+        print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()

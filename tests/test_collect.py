@@ -1,0 +1,18 @@
+"""results/ files come from run directories, with their command written next to them."""
+import json
+
+from rlef.analysis.collect import collect
+
+
+def test_collect_copies_csvs_and_records_the_command(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run_info.json").write_text(json.dumps({"argv": ["src/run.py", "experiment=eval_cpu"], "git_sha": "abc",
+                                                   "git_dirty": False, "started": "now", "host": "h"}))
+    (run / "metrics.json").write_text(json.dumps({"results": [{"mode": "multi_turn", "analysis": {"x": 1}}]}))
+    (run / "results.csv").write_text("mode,solve_rate\nmulti_turn,0.1\n")
+    (run / "per_family.csv").write_text("family,multi_turn\na,0.1\n")
+    written = collect(run, tmp_path / "results" / "eval_x")
+    assert (tmp_path / "results" / "eval_x.csv").read_text() == "mode,solve_rate\nmulti_turn,0.1\n"
+    assert "python src/run.py experiment=eval_cpu" in (tmp_path / "results" / "eval_x.md").read_text()
+    assert json.loads(written[2].read_text()) == {"multi_turn": {"x": 1}}
