@@ -49,7 +49,11 @@ class Worker:
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.DEVNULL, env=env, start_new_session=True)
         self._buf = b""
-        ready = _fields(self._read_line(time.monotonic() + STARTUP_TIMEOUT_S))
+        try:
+            ready = _fields(self._read_line(time.monotonic() + STARTUP_TIMEOUT_S))
+        except WorkerError:
+            self.close()  # never leave a half-started sandbox behind
+            raise
         self.namespaces = ready.get("namespaces") == "1"
 
     def run(self, program: str, stdin: str, limits: Limits) -> RawRun:
