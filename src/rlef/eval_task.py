@@ -91,8 +91,7 @@ def _run_mode(runner: EpisodeRunner, problems, repeats: int, label: str) -> tupl
     return episodes, time.time() - start, tokens
 
 
-def _summary(name: str, episodes: list[Episode], cfg: DictConfig, turns: int) -> dict:
-    scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, turns)
+def _summary(name: str, episodes: list[Episode], scores: dict[str, float], cfg: DictConfig, turns: int) -> dict:
     metric = f"{cfg.eval.submissions}@{cfg.eval.sample_budget}"
     estimate = bootstrap(list(scores.values()), cfg.eval.bootstrap_resamples, cfg.seed)
     return {"mode": name, "turns": turns, "metric": metric, **estimate.as_dict("solve_rate"),
@@ -100,8 +99,7 @@ def _summary(name: str, episodes: list[Episode], cfg: DictConfig, turns: int) ->
             "infra_errors": sum(e.infra_error for e in episodes)}
 
 
-def _per_family(episodes: list[Episode], cfg: DictConfig, turns: int) -> dict[str, float]:
-    scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, turns)
+def _per_family(episodes: list[Episode], scores: dict[str, float]) -> dict[str, float]:
     families: dict[str, list[float]] = defaultdict(list)
     family_of = {e.problem.id: e.problem.family or e.problem.id for e in episodes}
     for pid, score in scores.items():
@@ -122,12 +120,13 @@ def main(cfg: DictConfig) -> dict:
         for name, mode_turns, repeats in modes:
             runner = _runner(cfg, executor, mode_turns)
             episodes, seconds, tokens = _run_mode(runner, problems, repeats, name)
-            row = {**_summary(name, episodes, cfg, mode_turns), "seconds": round(seconds, 1),
+            scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, mode_turns)
+            row = {**_summary(name, episodes, scores, cfg, mode_turns), "seconds": round(seconds, 1),
                    "tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
             if name == "multi_turn":
                 row["analysis"] = turn_analysis(episodes)
             results.append(row)
-            families[name] = _per_family(episodes, cfg, mode_turns)
+            families[name] = _per_family(episodes, scores)
             samples += [{"mode": name, **episode_record(e)} for e in episodes]
     _write(out, cfg, results, families, samples)
     return {"results": results}

@@ -114,19 +114,13 @@ class ChatFormat:
         return self._encode(between + user + self.tail)
 
 
-def _limits(problem: Problem, limits: Limits) -> Limits:
-    return Limits(time_s=problem.time_limit_s or limits.time_s,
-                  memory_bytes=problem.memory_limit_bytes or limits.memory_bytes,
-                  wall_factor=limits.wall_factor, output_bytes=limits.output_bytes)
-
-
 def judge_many(executor: Executor, items: Sequence[tuple[Problem, str, Sequence[Test]]], limits: Limits,
                stop_on_failure: bool) -> list[ExecutionResult]:
     """Run each (problem, code, tests) in one batch. Function-style problems need one program
     per test; their per-test results are merged back into one ExecutionResult."""
     jobs, owners = [], []
     for index, (problem, code, tests) in enumerate(items):
-        lim = _limits(problem, limits)
+        lim = limits.for_problem(problem.time_limit_s, problem.memory_limit_bytes)
         if problem.style == "function":
             jobs += [Job(problem.program(code, t), (t,), lim) for t in tests]
             owners += [index] * len(tests)

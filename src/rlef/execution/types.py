@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Paper A.2: "time limit of 10 seconds and memory limit of 1 GiB" when a problem gives none.
 DEFAULT_TIME_LIMIT_S = 10.0
@@ -42,10 +42,14 @@ class Limits:
     @classmethod
     def from_config(cls, execution_cfg, time_s: float | None = None, memory_bytes: int | None = None) -> Limits:
         """Config defaults (the `execution:` block), overridden by a problem's own limits."""
-        return cls(time_s=float(time_s or execution_cfg.time_s),
-                   memory_bytes=int(memory_bytes or execution_cfg.memory_mb * (1 << 20)),
-                   wall_factor=float(execution_cfg.wall_factor),
-                   output_bytes=int(execution_cfg.output_mb * (1 << 20)))
+        defaults = cls(time_s=float(execution_cfg.time_s), memory_bytes=int(execution_cfg.memory_mb * (1 << 20)),
+                       wall_factor=float(execution_cfg.wall_factor),
+                       output_bytes=int(execution_cfg.output_mb * (1 << 20)))
+        return defaults.for_problem(time_s, memory_bytes)
+
+    def for_problem(self, time_s: float | None, memory_bytes: int | None) -> Limits:
+        """These limits with a problem's own time and memory limits, where it states them."""
+        return replace(self, time_s=float(time_s or self.time_s), memory_bytes=int(memory_bytes or self.memory_bytes))
 
 
 @dataclass(frozen=True)
