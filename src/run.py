@@ -11,6 +11,7 @@ TASKS = {
     "build_mini": "rlef.build_mini:main",
     "eval": "rlef.eval_task:main",
     "sft": "rlef.sft:main",
+    "train": "rlef.train_task:main",
 }
 
 

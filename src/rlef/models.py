@@ -97,10 +97,110 @@ def tiny_random_llama(vocab_size: int, seed: int = 0) -> LlamaForCausalLM:
     return LlamaForCausalLM(config)
 
 
-def load_model(model_cfg, tokenizer):
-    """The policy LM for `model_cfg` (one of conf/model/*.yaml)."""
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def load_model(model_cfg, tokenizer, device: torch.device | str | None = None):
+    """The policy LM for `model_cfg` (one of conf/model/*.yaml), on `device` (default: the GPU
+    when there is one). Lightning moves the training module itself; eval and sft use this."""
     if model_cfg.kind == "tiny_random":
-        return tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0))
-    dtype, attn = attention_settings(model_cfg.dtype, model_cfg.attn)
-    source = smollm2_dir() if model_cfg.kind == "smollm2_gguf" else model_cfg.name_or_path
-    return AutoModelForCausalLM.from_pretrained(source, dtype=dtype, attn_implementation=attn)
+        model = tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0))
+    else:
+        dtype, attn = attention_settings(model_cfg.dtype, model_cfg.attn)
+        source = smollm2_dir() if model_cfg.kind == "smollm2_gguf" else model_cfg.name_or_path
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, attn_implementation=attn)
+    return model.to(device or default_device())
+
+
+def _decoder_and_head(lm):
+    """(transformer body returning hidden states, output layer) of a causal LM, LoRA-wrapped or not."""
+    return lm.get_decoder(), lm.get_output_embeddings()
+
+
+class PolicyCritic(torch.nn.Module):
+    """The policy LM, the turn-level critic and the frozen reference policy as ONE module, so a
+    single optimizer with two parameter groups trains both (Lightning's DeepSpeed strategy takes
+    one optimizer). Paper 2.2: the critic is a separate copy of the LM whose output layer is
+    replaced by a scalar head; V(c_t) is read at the last token of turn t's prompt.
+
+    critic="shared" (ours, CPU scale) puts the value head on the policy's own backbone: one
+    forward pass serves both, at the price of value gradients reaching the policy's weights.
+    reference="adapter_off" (LoRA only) computes rho with the adapters disabled: no second copy.
+    """
+
+    def __init__(self, policy, critic: str = "separate", reference: str = "copy", lora=None):
+        super().__init__()
+        if critic not in ("separate", "shared"):
+            raise ValueError(f"algo.critic must be separate or shared, got {critic!r}")
+        if reference not in ("copy", "adapter_off"):
+            raise ValueError(f"algo.reference must be copy or adapter_off, got {reference!r}")
+        if reference == "adapter_off" and not (lora and lora.enabled):
+            raise ValueError("algo.reference=adapter_off needs algo.lora.enabled=true (rho = the base weights)")
+        import copy
+
+        self.critic_mode, self.reference_mode = critic, reference
+        self.reference = copy.deepcopy(policy).requires_grad_(False).eval() if reference == "copy" else None
+        decoder, _ = _decoder_and_head(policy)
+        self.critic_body = copy.deepcopy(decoder) if critic == "separate" else None
+        self.value_head = torch.nn.Linear(policy.config.hidden_size, 1)
+        torch.nn.init.zeros_(self.value_head.weight)  # V = 0 before any update: no spurious
+        torch.nn.init.zeros_(self.value_head.bias)  # advantage signal from a random head
+        self.policy = _with_lora(policy, lora) if lora and lora.enabled else policy
+
+    def param_groups(self, lr: float, critic_lr: float, weight_decay: float) -> list[dict]:
+        critic_params = list(self.value_head.parameters())
+        if self.critic_body is not None:
+            critic_params += list(self.critic_body.parameters())
+        policy_params = [p for p in self.policy.parameters() if p.requires_grad]
+        return [{"params": policy_params, "lr": lr, "weight_decay": weight_decay, "name": "policy"},
+                {"params": critic_params, "lr": critic_lr, "weight_decay": weight_decay, "name": "critic"}]
+
+    def forward(self, tokens, attention, targets_mask, want_values: bool = True):
+        """Log-probs of each token given its prefix (only where targets_mask is True) and V at
+        every position. tokens, attention: (B, T); targets_mask: (B, T) bool on tokens whose
+        log-prob is needed. Returns logp (B, T) float (0 elsewhere), entropy (B, T) float
+        (detached, 0 elsewhere) and values (B, T) float (None if not wanted)."""
+        decoder, head = _decoder_and_head(self.policy)
+        hidden = decoder(input_ids=tokens, attention_mask=attention).last_hidden_state
+        logp, entropy = _token_logprobs(hidden, head, tokens, targets_mask)
+        values = None
+        if want_values:
+            body_hidden = hidden if self.critic_body is None else \
+                self.critic_body(input_ids=tokens, attention_mask=attention).last_hidden_state
+            values = self.value_head(body_hidden).squeeze(-1).float()
+        return logp, entropy, values
+
+    @torch.no_grad()
+    def reference_logprobs(self, tokens, attention, targets_mask):
+        if self.reference is not None:
+            decoder, head = _decoder_and_head(self.reference)
+            hidden = decoder(input_ids=tokens, attention_mask=attention).last_hidden_state
+            return _token_logprobs(hidden, head, tokens, targets_mask)[0]
+        with self.policy.disable_adapter():
+            return self.forward(tokens, attention, targets_mask, want_values=False)[0]
+
+
+def _token_logprobs(hidden, head, tokens, targets_mask):
+    """Apply the output layer only where a log-prob is needed: (B, T, V) logits for whole
+    dialogues would dominate memory (V = 49k for SmolLM2, 128k for Llama 3.1)."""
+    select = targets_mask.clone()
+    select[:, 0] = False  # the first token has no prefix
+    rows, cols = select.nonzero(as_tuple=True)
+    logits = head(hidden[rows, cols - 1]).float()  # (N, V): position t-1 predicts token t
+    logp_all = torch.log_softmax(logits, -1)
+    picked = logp_all.gather(-1, tokens[rows, cols][:, None]).squeeze(-1)
+    with torch.no_grad():
+        entropy_values = -(logp_all.exp() * logp_all).sum(-1)
+    logp = torch.zeros(tokens.shape, dtype=torch.float32, device=tokens.device).index_put((rows, cols), picked)
+    entropy = torch.zeros(tokens.shape, dtype=torch.float32, device=tokens.device).index_put(
+        (rows, cols), entropy_values)
+    return logp, entropy
+
+
+def _with_lora(policy, lora):
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                        target_modules=list(lora.target_modules), task_type="CAUSAL_LM")
+    return get_peft_model(policy, config)

@@ -61,11 +61,12 @@ def policy_loss(logp: Tensor, old_logp: Tensor, behaviour_logp: Tensor, advantag
                 clip: float = 0.2) -> tuple[Tensor, dict[str, Tensor]]:
     """Clipped PPO surrogate with the off-policy correction, averaged over response tokens.
     logp: (B, L) under the current policy (with grad); old_logp: (B, L) under the policy the
-    update started from; behaviour_logp: (B, L) under the sampler; advantages: (B,) per turn,
-    broadcast to its tokens; mask: (B, L) bool, True on response tokens."""
+    update started from; behaviour_logp: (B, L) under the sampler; advantages: (B,) one per
+    response, broadcast to its tokens, or (B, L) when a row holds several turns (each token
+    carries its own turn's advantage); mask: (B, L) bool, True on response tokens."""
     mask = mask.float()
     ratio = torch.exp(logp - old_logp)
-    adv = advantages[:, None]
+    adv = advantages if advantages.dim() == 2 else advantages[:, None]
     surrogate = torch.min(ratio * adv, ratio.clamp(1 - clip, 1 + clip) * adv)
     correction = torch.exp(logp - behaviour_logp).clamp(max=1.0).detach()
     tokens = mask.sum().clamp(min=1.0)

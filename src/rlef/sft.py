@@ -48,6 +48,8 @@ def batch_loss(model, examples: list[tuple[list[int], list[bool]]], pad_id: int)
         ids[row, : len(tokens)] = torch.tensor(tokens)
         mask[row, : len(tokens)] = torch.tensor(loss_mask)
         attention[row, : len(tokens)] = 1
+    device = next(model.parameters()).device
+    ids, mask, attention = ids.to(device), mask.to(device), attention.to(device)
     logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1].float()
     targets, weights = ids[:, 1:], mask[:, 1:]
     losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")

@@ -11,7 +11,7 @@ from rlef.data.problem import SPLITS, Problem, Test
 
 SHIPPED_MINI = Path(__file__).parent / "rlef_mini.jsonl.gz"
 
-__all__ = ["SPLITS", "Problem", "Test", "load_problems"]
+__all__ = ["SPLITS", "Problem", "Test", "load_problems", "problems_for_iteration"]
 
 
 def load_problems(data_cfg, split: str) -> list[Problem]:
@@ -35,3 +35,21 @@ def load_problems(data_cfg, split: str) -> list[Problem]:
             raise ValueError("HumanEval has only a test split (it is used for transfer evaluation)")
         return load_humaneval(data_cfg.path)[0]
     raise ValueError(f"unknown data.name {name!r}: rlef_mini, code_contests, humaneval or jsonl")
+
+
+def problems_for_iteration(problems: list[Problem], count: int, seed: int, iteration: int) -> list[Problem]:
+    """The `count` problems of training iteration `iteration`: a stream of data epochs, each a
+    permutation seeded by (seed, epoch). A pure function of the iteration, so a resumed run
+    continues the stream exactly where the checkpoint left it (no repeats, no gaps)."""
+    import random
+
+    if not problems:
+        raise ValueError("no training problems: check data.* and the train split")
+    n, orders, out = len(problems), {}, []
+    for position in range(iteration * count, (iteration + 1) * count):
+        epoch, offset = divmod(position, n)
+        if epoch not in orders:
+            orders[epoch] = list(range(n))
+            random.Random(f"{seed}:{epoch}").shuffle(orders[epoch])
+        out.append(problems[orders[epoch][offset]])
+    return out

@@ -1,0 +1,116 @@
+"""Episodes -> PPO training tensors, and the loss of one micro-batch (paper 2.2).
+
+One row per episode: the whole dialogue is a single sequence, so one forward pass gives the
+log-probs of every turn's response and the critic's value at every turn's context (contexts
+are prefixes of the dialogue). Each response token carries its own turn's advantage.
+Infra-error episodes never reach this module (the harness failed; they are not the policy's).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+
+import torch
+from torch import Tensor
+
+from rlef import ppo
+from rlef.rollout import Episode
+
+
+@dataclass
+class EpisodeBatch:
+    tokens: Tensor  # (B, T) long, whole dialogue, right-padded
+    attention: Tensor  # (B, T) long, 1 on real tokens
+    response_mask: Tensor  # (B, T) bool, True only on tokens the policy generated
+    turn_of_token: Tensor  # (B, T) long, turn index of each response token, 0 elsewhere (use with the mask)
+    value_index: Tensor  # (B, K) long, last prompt token of turn k: the critic reads V(c_k) here
+    turn_mask: Tensor  # (B, K) bool, True for turns that happened
+    rewards: Tensor  # (B, K) float, r_t (paper 2.2), 0 on absent turns
+    behaviour_logp: Tensor  # (B, T) float, sampler log-prob on response tokens, 0 elsewhere
+    # Filled by `score` (under the policy the iteration started from, no grad):
+    old_logp: Tensor | None = None  # (B, T) float
+    old_values: Tensor | None = None  # (B, K) float, V(c_k)
+    returns: Tensor | None = None  # (B, K) float, sum_{i>=k} R_i
+    advantages: Tensor | None = None  # (B, K) float, normalised over the iteration's turns
+    kl: Tensor | None = None  # (B, K) float, mean token log-ratio log pi - log rho of response k
+
+    def to(self, device) -> EpisodeBatch:
+        return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)
+                                if getattr(self, f.name) is not None})
+
+
+def collate(episodes: Sequence[Episode], pad_id: int, multi_turn: bool) -> EpisodeBatch:
+    width = max(len(e.tokens) for e in episodes)
+    turns = max(len(e.turns) for e in episodes)
+    b = len(episodes)
+    batch = EpisodeBatch(
+        tokens=torch.full((b, width), pad_id, dtype=torch.long),
+        attention=torch.zeros(b, width, dtype=torch.long),
+        response_mask=torch.zeros(b, width, dtype=torch.bool),
+        turn_of_token=torch.zeros(b, width, dtype=torch.long),
+        value_index=torch.zeros(b, turns, dtype=torch.long),
+        turn_mask=torch.zeros(b, turns, dtype=torch.bool),
+        rewards=torch.zeros(b, turns),
+        behaviour_logp=torch.zeros(b, width))
+    for row, episode in enumerate(episodes):
+        n = len(episode.tokens)
+        batch.tokens[row, :n] = torch.tensor(episode.tokens)
+        batch.attention[row, :n] = 1
+        batch.response_mask[row, :n] = torch.tensor(episode.policy_mask)
+        for k, turn in enumerate(episode.turns):
+            start, end = turn.context_len, turn.context_len + len(turn.response)
+            batch.turn_of_token[row, start:end] = k
+            batch.behaviour_logp[row, start:end] = torch.tensor(turn.logprobs)
+            batch.value_index[row, k] = turn.context_len - 1
+            batch.turn_mask[row, k] = True
+        has_code = [t.code is not None for t in episode.turns]
+        batch.rewards[row, : len(has_code)] = ppo.turn_rewards(episode.solved, has_code, multi_turn)
+    return batch
+
+
+def per_turn_mean(x: Tensor, batch: EpisodeBatch) -> Tensor:
+    """(B, T) token values -> (B, K) mean over each turn's response tokens."""
+    k = batch.turn_mask.shape[1]
+    mask = batch.response_mask.float()
+    sums = torch.zeros(x.shape[0], k, device=x.device).scatter_add(1, batch.turn_of_token, x * mask)
+    counts = torch.zeros(x.shape[0], k, device=x.device).scatter_add(1, batch.turn_of_token, mask)
+    return sums / counts.clamp(min=1.0)
+
+
+@torch.no_grad()
+def score(model, batch: EpisodeBatch) -> EpisodeBatch:
+    """Old log-probs, reference log-probs and old values for one micro-batch; per-turn KL."""
+    logp, _, values = model(batch.tokens, batch.attention, batch.response_mask)
+    ref_logp = model.reference_logprobs(batch.tokens, batch.attention, batch.response_mask)
+    kl = per_turn_mean(logp - ref_logp, batch) * batch.turn_mask  # paper 2.2: geometric mean
+    return replace(batch, old_logp=logp, old_values=values.gather(1, batch.value_index) * batch.turn_mask, kl=kl)
+
+
+def assign_advantages(batches: list[EpisodeBatch], kl_beta: float, gamma: float) -> list[EpisodeBatch]:
+    """R_t = r_t - beta * KL_t; returns-to-go per episode; A_t = G_t - V(c_t), normalised over
+    every turn of the iteration (not per micro-batch)."""
+    done = []
+    for batch in batches:
+        shaped = (batch.rewards - kl_beta * batch.kl) * batch.turn_mask
+        g = torch.stack([ppo.returns(row, gamma) for row in shaped]) * batch.turn_mask
+        done.append(replace(batch, returns=g, advantages=(g - batch.old_values) * batch.turn_mask))
+    flat = torch.cat([b.advantages[b.turn_mask] for b in done])
+    mean, std = flat.mean(), (flat.std() if flat.numel() > 1 else torch.tensor(1.0))
+    return [replace(b, advantages=((b.advantages - mean) / (std + 1e-8)) * b.turn_mask) for b in done]
+
+
+def micro_batch_loss(model, batch: EpisodeBatch, clip: float, value_clip: float,
+                     value_coef: float) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """(policy loss, value loss, stats) of one scored micro-batch, each a mean over its own
+    response tokens / turns; the caller weights micro-batches into a minibatch."""
+    logp, entropy, values = model(batch.tokens, batch.attention, batch.response_mask)
+    token_adv = batch.advantages.gather(1, batch.turn_of_token)
+    p_loss, stats = ppo.policy_loss(logp, batch.old_logp, batch.behaviour_logp, token_adv,
+                                    batch.response_mask, clip)
+    turn_values = values.gather(1, batch.value_index)[batch.turn_mask]
+    v_loss = ppo.value_loss(turn_values, batch.old_values[batch.turn_mask], batch.returns[batch.turn_mask],
+                            value_clip)
+    mask = batch.response_mask.float()
+    stats["losses/entropy"] = (entropy * mask).sum() / mask.sum().clamp(min=1.0)
+    stats["losses/policy"], stats["losses/value"] = p_loss.detach(), v_loss.detach()
+    return p_loss, value_coef * v_loss, stats

@@ -1,0 +1,339 @@
+"""The only Lightning import: rollouts -> PPO updates -> logging -> checkpoints (paper 2.2, A.1).
+
+One Lightning epoch is one RLEF iteration: sample `rollouts_per_iteration` episodes with the
+current policy (rollout.py), score them under the policy, the reference and the critic
+(experience.py), then minibatch PPO updates (manual optimisation; ONE optimizer holding a
+policy and a critic parameter group, as Lightning's DeepSpeed strategy requires).
+
+Resuming: a checkpoint is written at the end of every `checkpoint_every_iterations`-th
+iteration. Each iteration draws its problems from a stream that is a pure function of the
+iteration (rlef.data.problems_for_iteration) and reseeds every RNG from (seed, iteration,
+rank), so `kill -9` followed by the same command continues exactly where the last checkpoint
+left off: no completed iteration is repeated or lost, and logs past it are trimmed.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import lightning.pytorch as L
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
+from lightning.pytorch.loggers import CSVLogger
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader
+
+from rlef import experience
+from rlef.data import problems_for_iteration
+from rlef.execution.types import Limits
+from rlef.generation import SamplingParams
+from rlef.ppo import explained_variance, turn_rewards
+from rlef.rollout import EpisodeRunner, RolloutConfig, episode_record, hf_backend
+
+log = logging.getLogger(__name__)
+MODES = ("multi_turn", "single_turn", "no_feedback")
+
+
+def updates_per_iteration(algo) -> int:
+    return algo.ppo_epochs * math.ceil(algo.rollouts_per_iteration / algo.minibatch_size)
+
+
+def rollout_config(cfg: DictConfig, temperature: float, top_p: float) -> RolloutConfig:
+    """Training modes: multi_turn (RLEF), single_turn (paper Table 4), no_feedback (turns
+    without execution feedback: the user turn only asks for another try)."""
+    mode = cfg.algo.mode
+    if mode not in MODES:
+        raise ValueError(f"algo.mode must be one of {MODES}, got {mode!r}")
+    turns = 1 if mode == "single_turn" else cfg.algo.max_turns
+    feedback = "none" if mode == "no_feedback" else cfg.rollout.feedback
+    return RolloutConfig(max_turns=turns, feedback=feedback,
+                         sampling=SamplingParams(temperature, top_p, cfg.rollout.max_new_tokens))
+
+
+class RLEFModule(L.LightningModule):
+    def __init__(self, model, tokenizer, executor, train_problems, valid_problems, cfg: DictConfig, run_dir: Path):
+        super().__init__()
+        self.model = model  # rlef.models.PolicyCritic
+        self.automatic_optimization = False
+        self.tokenizer, self.executor, self.cfg, self.algo = tokenizer, executor, cfg, cfg.algo
+        self.train_problems, self.valid_problems, self.run_dir = train_problems, valid_problems, Path(run_dir)
+        self.multi_turn = cfg.algo.mode != "single_turn"
+        self.best_val = float("-inf")
+
+    # ---- optimisation -------------------------------------------------------------------
+    def configure_optimizers(self):
+        a = self.algo
+        optimizer = torch.optim.AdamW(self.model.param_groups(a.lr, a.critic_lr, a.weight_decay))
+        warmup = max(1, a.warmup_steps)  # A.1: linear warm-up, then constant
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def train_dataloader(self):
+        return DataLoader([0], batch_size=1)  # one batch per epoch; the iteration is current_epoch
+
+    def training_step(self, batch, batch_idx):
+        iteration = self.current_epoch
+        self._reseed(iteration)
+        start = time.time()
+        episodes = self._rollouts(iteration)
+        rollout_s = time.time() - start
+        stats = self._update([e for e in episodes if not e.infra_error])
+        metrics = {**rollout_metrics(episodes, rollout_s, self.multi_turn), **stats, "iteration": float(iteration),
+                   "time/update_s": time.time() - start - rollout_s}
+        metrics.update(self._maybe_validate(iteration))
+        self.log_dict(metrics, on_step=True, on_epoch=False, sync_dist=False)
+        if self.trainer.is_global_zero:
+            append_iteration(self.run_dir / "iterations.csv", metrics)
+        log.info("iteration %d: reward %.3f solved %.3f kl %.4f value loss %.4f (%.0f s)", iteration,
+                 metrics["rollout/reward"], metrics["rollout/solve_rate"], metrics.get("kl/ref", float("nan")),
+                 metrics.get("losses/value", float("nan")), time.time() - start)
+        self._write_rollouts(iteration, episodes)
+
+    def _reseed(self, iteration: int) -> None:
+        seed = (self.cfg.seed * 1_000_003 + iteration * 101 + self.global_rank) % 2**31
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        self._iteration_seed = seed
+
+    def _rollouts(self, iteration: int, problems=None, sampling=None) -> list:
+        rank, world = self.global_rank, self.trainer.world_size
+        if problems is None:
+            problems = problems_for_iteration(self.train_problems, self.algo.rollouts_per_iteration,
+                                              self.cfg.seed, iteration)[rank::world]
+        config = sampling or rollout_config(self.cfg, self.algo.temperature, self.algo.top_p)
+        policy = self.model.policy
+        policy.eval()
+        backend = hf_backend(policy, self.tokenizer, self.cfg.rollout.max_batch, self.cfg.rollout.stop_after_code,
+                             self._iteration_seed)
+        runner = EpisodeRunner(backend, self.tokenizer, self.executor, config, Limits.from_config(self.cfg.execution),
+                               self._iteration_seed)
+        episodes = runner.run(problems, on_turn=lambda t, live: log.info("  turn %d: %d episodes live", t + 1, live))
+        policy.train()
+        return episodes
+
+    def _micro_batches(self, episodes: list) -> list[experience.EpisodeBatch]:
+        order = list(range(len(episodes)))
+        random.shuffle(order)
+        size = self.algo.micro_batch_size
+        pad = self.tokenizer.pad_token_id
+        batches = [experience.collate([episodes[i] for i in order[s:s + size]], pad, self.multi_turn).to(self.device)
+                   for s in range(0, len(order), size)]
+        self.model.eval()  # no dropout while scoring the old policy
+        scored = [experience.score(self.model, b) for b in batches]
+        self.model.train()
+        return experience.assign_advantages(scored, self.algo.kl_beta, self.algo.gamma)
+
+    def _update(self, episodes: list) -> dict[str, float]:
+        if not episodes:
+            log.warning("no scorable episode this iteration (all infra errors): no update")
+            return {}
+        batches = self._micro_batches(episodes)
+        per_minibatch = max(1, self.algo.minibatch_size // self.trainer.world_size // self.algo.micro_batch_size)
+        totals: dict[str, float] = {}
+        steps = 0
+        for _ in range(self.algo.ppo_epochs):
+            order = list(range(len(batches)))
+            random.shuffle(order)
+            for s in range(0, len(order), per_minibatch):
+                for key, value in self._step([batches[i] for i in order[s:s + per_minibatch]]).items():
+                    totals[key] = totals.get(key, 0.0) + value
+                steps += 1
+        stats = {k: v / steps for k, v in totals.items()}
+        returns = torch.cat([b.returns[b.turn_mask] for b in batches])
+        old_values = torch.cat([b.old_values[b.turn_mask] for b in batches])
+        kl = torch.cat([b.kl[b.turn_mask] for b in batches])
+        stats.update({"losses/explained_variance": explained_variance(old_values, returns).item(),
+                      "kl/ref": kl.mean().item(), "returns/mean": returns.mean().item(),
+                      "values/mean": old_values.mean().item(), "updates": float(steps)})
+        return stats
+
+    def _step(self, group: list[experience.EpisodeBatch]) -> dict[str, float]:
+        """One optimizer update on a minibatch, accumulated over its micro-batches."""
+        optimizer, scheduler = self.optimizers(), self.lr_schedulers()
+        tokens = sum(b.response_mask.sum().item() for b in group)
+        turns = sum(b.turn_mask.sum().item() for b in group)
+        optimizer.zero_grad()
+        stats: dict[str, float] = {}
+        for batch in group:
+            p_loss, v_loss, parts = experience.micro_batch_loss(self.model, batch, self.algo.clip,
+                                                                self.algo.value_clip, self.algo.value_coef)
+            w_tok, w_turn = batch.response_mask.sum().item() / tokens, batch.turn_mask.sum().item() / turns
+            self.manual_backward(p_loss * w_tok + v_loss * w_turn)
+            for key, value in parts.items():
+                weight = w_turn if key == "losses/value" else w_tok
+                stats[key] = stats.get(key, 0.0) + weight * value.item()
+        if self.algo.grad_clip and "deepspeed" not in type(self.trainer.strategy).__name__.lower():
+            self.clip_gradients(optimizer, gradient_clip_val=self.algo.grad_clip, gradient_clip_algorithm="norm")
+        optimizer.step()
+        scheduler.step()
+        stats["lr/policy"] = optimizer.param_groups[0]["lr"]
+        return stats
+
+    # ---- checkpoint selection on valid (A.1: every 800 updates) ---------------------------
+    def _maybe_validate(self, iteration: int) -> dict[str, float]:
+        every, step = self.algo.val_every_updates, self.global_step
+        last = iteration + 1 >= self.trainer.max_epochs
+        crossed = every and step // every > (step - updates_per_iteration(self.algo)) // every
+        if not self.valid_problems or not (crossed or last):
+            return {}
+        rank, world = self.global_rank, self.trainer.world_size
+        problems = [p for p in self.valid_problems for _ in range(self.algo.val_rollouts_per_problem)][rank::world]
+        sampling = rollout_config(self.cfg, self.cfg.eval.temperature, self.cfg.eval.top_p)
+        with torch.no_grad():
+            episodes = self._rollouts(iteration, problems, sampling)
+        solved = torch.tensor([float(sum(e.solved for e in episodes)), float(len(episodes))], device=self.device)
+        solved = self.trainer.strategy.reduce(solved, reduce_op="sum")
+        rate = (solved[0] / solved[1].clamp(min=1)).item()
+        if rate > self.best_val:
+            self.best_val = rate
+            self.export_policy(self.run_dir / "policy_best")
+            (self.run_dir / "policy_best" / "selection.json").write_text(
+                json.dumps({"iteration": iteration, "updates": step, "val_solve_rate": rate}) + "\n")
+        log.info("valid at %d updates: solve rate %.3f (best %.3f)", step, rate, self.best_val)
+        return {"val/solve_rate": rate, "val/best": self.best_val}
+
+    def export_policy(self, path: Path) -> None:
+        """The policy as a plain Hugging Face model (LoRA merged) that task=eval loads with
+        model.kind=hf model.name_or_path=<path>. Rank 0 only; at ZeRO-3 the weights are
+        sharded, use the Lightning checkpoint (deepspeed's zero_to_fp32) instead."""
+        if not self.trainer.is_global_zero or "deepspeed" in type(self.trainer.strategy).__name__.lower():
+            return
+        import copy
+
+        policy = self.model.policy
+        if hasattr(policy, "merge_and_unload"):
+            policy = copy.deepcopy(policy).merge_and_unload()
+        policy.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)
+
+    def _write_rollouts(self, iteration: int, episodes: list) -> None:
+        """Every episode of every iteration, traceable (rank-suffixed; rewritten on a repeat)."""
+        folder = self.run_dir / "rollouts"
+        folder.mkdir(exist_ok=True)
+        with (folder / f"iter{iteration:06d}_rank{self.global_rank}.jsonl").open("w") as f:
+            f.writelines(json.dumps(episode_record(e)) + "\n" for e in episodes)
+
+    # ---- resumable state -----------------------------------------------------------------
+    def on_train_epoch_end(self) -> None:
+        """After the checkpoint callback: drop older checkpoints (a resumed run's callback does
+        not know the files of the run before it)."""
+        if self.trainer.is_global_zero:
+            found = sorted((self.run_dir / "checkpoints").glob("iter[0-9]*.ckpt"))
+            for old in found[:-1]:
+                old.unlink(missing_ok=True)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # The frozen reference is rebuilt from the initial weights at start-up: not stored.
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items()
+                                    if not k.startswith("model.reference.")}
+        checkpoint["rlef"] = {"iteration": self.current_epoch, "best_val": self.best_val,
+                              "rng": {"python": random.getstate(), "numpy": _numpy_state(),
+                                      "torch": torch.get_rng_state()}}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        state = checkpoint["state_dict"]
+        for key, value in self.state_dict().items():
+            if key.startswith("model.reference."):
+                state[key] = value
+        extra = checkpoint.get("rlef", {})
+        self.best_val = extra.get("best_val", self.best_val)
+        if "rng" in extra:
+            random.setstate(extra["rng"]["python"])
+            name, keys, pos, has_gauss, gauss = extra["rng"]["numpy"]
+            np.random.set_state((name, keys.numpy(), pos, has_gauss, gauss))
+            torch.set_rng_state(extra["rng"]["torch"])
+        resumed = extra.get("iteration", -1) + 1
+        log.info("resuming at iteration %d from the checkpoint", resumed)
+        if self.trainer.is_global_zero:
+            trim_metrics(self.run_dir / "iterations.csv", resumed)
+
+
+def _numpy_state() -> tuple:
+    """numpy's RNG state with its key array as a tensor: checkpoints stay loadable with
+    torch.load(weights_only=True), which refuses numpy arrays."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    return name, torch.from_numpy(keys.copy()), int(pos), int(has_gauss), float(gauss)
+
+
+def rollout_metrics(episodes: list, seconds: float, multi_turn: bool) -> dict[str, float]:
+    """reward, solve rate, public-test pass rate by turn, replies without code, lengths, tok/s."""
+    scored = [e for e in episodes if not e.infra_error]
+    n = max(len(scored), 1)
+    turns = [t for e in scored for t in e.turns]
+    tokens = sum(len(t.response) for e in episodes for t in e.turns)
+    out = {"rollout/episodes": float(len(episodes)), "rollout/infra_errors": float(len(episodes) - len(scored)),
+           "rollout/solve_rate": sum(e.solved for e in scored) / n,
+           "rollout/reward": sum(turn_rewards(e.solved, [t.code is not None for t in e.turns], multi_turn).sum().item()
+                                 for e in scored) / n,
+           "rollout/turns": len(turns) / n,
+           "rollout/no_code_frac": sum(t.code is None for t in turns) / max(len(turns), 1),
+           "rollout/response_tokens": tokens / max(len(turns), 1), "rollout/tokens_per_s": tokens / max(seconds, 1e-9),
+           "time/rollout_s": seconds}
+    for k in range(max((len(e.turns) for e in scored), default=0)):
+        passed = sum(any(t.public is not None and t.public.passed for t in e.turns[: k + 1]) for e in scored)
+        out[f"rollout/public_pass_by_turn{k + 1}"] = passed / n
+    return out
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _write_rows(path: Path, rows: list[dict]) -> None:
+    fields = sorted({k for r in rows for k in r}, key=lambda k: (k != "iteration", k))
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)  # atomic: a kill never leaves half a file
+
+
+def append_iteration(path: Path, metrics: dict[str, float]) -> None:
+    """iterations.csv: one row per completed iteration, whatever keys it logged (validation
+    rows add columns). Lightning's own CSVLogger writes logs/version_N/metrics.csv per start."""
+    _write_rows(path, [*_read_rows(path), {k: f"{v:.6g}" for k, v in metrics.items()}])
+
+
+def trim_metrics(path: Path, first_iteration: int) -> None:
+    """Drop rows of iterations the resumed run will redo (killed after logging, before the
+    checkpoint): every iteration appears exactly once in iterations.csv."""
+    rows = _read_rows(path)
+    keep = [r for r in rows if float(r["iteration"]) < first_iteration]
+    if len(keep) < len(rows):
+        _write_rows(path, keep)
+
+
+def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
+    t = cfg.trainer
+    strategy = instantiate(t.strategy) if isinstance(t.strategy, DictConfig) else t.strategy
+    # iterNNNNNN.ckpt, NNNNNN = the last completed iteration. The new file is written (atomically,
+    # via an fsspec transaction) before the previous one is removed: a kill never leaves none.
+    checkpoints = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="iter{epoch:06d}",
+                                  auto_insert_metric_name=False, save_top_k=1, enable_version_counter=False,
+                                  every_n_epochs=cfg.algo.checkpoint_every_iterations, save_on_train_epoch_end=True)
+    loggers = [CSVLogger(run_dir, name="logs", flush_logs_every_n_steps=1)]
+    if cfg.logger.wandb:
+        from lightning.pytorch.loggers import WandbLogger
+
+        loggers.append(WandbLogger(project=cfg.logger.project, name=cfg.run_name, save_dir=str(run_dir),
+                                   offline=cfg.logger.offline, id=cfg.run_name.replace("/", "_"), resume="allow"))
+    callbacks = [checkpoints]
+    if sys.stderr.isatty():  # a bar over iterations in a terminal; log lines in batch jobs
+        callbacks.append(RichProgressBar())
+    return L.Trainer(accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, precision=t.precision,
+                     strategy=strategy, max_epochs=iterations, logger=loggers, callbacks=callbacks,
+                     log_every_n_steps=1, num_sanity_val_steps=0, limit_val_batches=0, enable_model_summary=False,
+                     enable_progress_bar=len(callbacks) > 1, default_root_dir=run_dir, use_distributed_sampler=False)

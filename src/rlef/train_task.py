@@ -1,0 +1,68 @@
+"""task=train: RLEF training (paper 2.2, A.1). Builds the policy + critic module, the sandboxed
+executor and the Lightning trainer, then fits; the same command resumes a killed run from
+<run dir>/checkpoints/iterNNNNNN.ckpt (training configs set a fixed run_name, hence a fixed run dir).
+
+Writes to the run dir: config.yaml + run_info.json (record_run), iterations.csv (one row per
+iteration; Lightning's CSVLogger also writes logs/version_N/),
+rollouts/ (every episode), checkpoints/iterNNNNNN.ckpt, policy_best/ (selected on valid, A.1) and
+policy/ (the final policy), both loadable by task=eval with model.kind=hf model.name_or_path=<dir>.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import torch
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from rlef.data import load_problems
+from rlef.execution.executor import Executor
+from rlef.lit_module import RLEFModule, build_trainer, updates_per_iteration
+from rlef.models import PolicyCritic, load_model, load_tokenizer
+from rlef.rundir import record_run
+
+log = logging.getLogger(__name__)
+
+
+def check_algo(algo) -> None:
+    """One clear message for a bad value, before any model is loaded."""
+    for key in ("rollouts_per_iteration", "minibatch_size", "micro_batch_size", "ppo_epochs", "max_updates"):
+        if int(algo[key]) < 1:
+            raise ValueError(f"algo.{key} must be >= 1, got {algo[key]}")
+    if algo.minibatch_size > algo.rollouts_per_iteration:
+        raise ValueError(f"algo.minibatch_size ({algo.minibatch_size}) exceeds algo.rollouts_per_iteration "
+                         f"({algo.rollouts_per_iteration})")
+    if not algo.temperature > 0:
+        raise ValueError("algo.temperature must be > 0: PPO needs the sampler's probabilities (paper A.1: 1.0)")
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    """The checkpoint of the highest completed iteration (iterNNNNNN.ckpt), if any."""
+    found = sorted(folder.glob("iter[0-9]*.ckpt"))
+    return found[-1] if found else None
+
+
+def main(cfg: DictConfig) -> dict:
+    check_algo(cfg.algo)
+    out = Path(HydraConfig.get().runtime.output_dir)
+    record_run(out, cfg)
+    torch.manual_seed(cfg.seed)
+    tokenizer = load_tokenizer(cfg.model)
+    policy = load_model(cfg.model, tokenizer, device="cpu")  # Lightning moves it to the accelerator
+    model = PolicyCritic(policy, cfg.algo.critic, cfg.algo.reference, cfg.algo.lora)
+    train = load_problems(cfg.data, "train")
+    valid = load_problems(cfg.data, cfg.train.valid_split)[: cfg.algo.val_problems or None]
+    iterations = math.ceil(cfg.algo.max_updates / updates_per_iteration(cfg.algo))
+    log.info("training on %d problems (%d valid): %d iterations x %d rollouts, %d updates each", len(train),
+             len(valid), iterations, cfg.algo.rollouts_per_iteration, updates_per_iteration(cfg.algo))
+    last = latest_checkpoint(out / "checkpoints")
+    with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
+        module = RLEFModule(model, tokenizer, executor, train, valid, cfg, out)
+        trainer = build_trainer(cfg, out, iterations)
+        if last:
+            log.info("resuming from %s", last)
+        trainer.fit(module, ckpt_path=last)
+        module.export_policy(out / "policy")
+    return {"iterations": iterations, "run_dir": str(out)}
