@@ -1,0 +1,121 @@
+"""task=train end to end on tiny_random: the run's files, every training mode, kill -9 resume."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from rlef.lit_module import build_trainer, rollout_config, updates_per_iteration
+from rlef.train_task import check_algo
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def train(run_dir: Path, *overrides: str, wait: bool = True):
+    cmd = [sys.executable, str(ROOT / "src" / "run.py"), "experiment=train_tiny", f"hydra.run.dir={run_dir}",
+           *overrides]
+    if not wait:
+        return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def rows(run_dir: Path) -> list[dict]:
+    with (run_dir / "iterations.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def compose_train(*overrides):
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        return compose("config", overrides=["experiment=train_tiny", *overrides])
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_tiny_training_run_writes_metrics_checkpoint_and_loadable_policies(tmp_path):
+    train(tmp_path)
+    logged = rows(tmp_path)
+    assert [int(float(r["iteration"])) for r in logged] == [0, 1, 2]
+    for key in ("rollout/reward", "rollout/solve_rate", "rollout/public_pass_by_turn1", "kl/ref", "losses/clipfrac",
+                "losses/value", "losses/explained_variance", "losses/entropy", "rollout/response_tokens",
+                "rollout/tokens_per_s"):
+        assert logged[-1][key] != "", key
+    assert float(logged[0]["updates"]) == 2
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["iter000002.ckpt"]
+    assert (tmp_path / "rollouts" / "iter000002_rank0.jsonl").read_text().count("\n") == 4
+    assert "val_solve_rate" in (tmp_path / "policy_best" / "selection.json").read_text()
+    from transformers import AutoModelForCausalLM
+
+    AutoModelForCausalLM.from_pretrained(tmp_path / "policy")  # task=eval loads it as model.kind=hf
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_kill_9_mid_run_then_the_same_command_resumes_without_repeating_or_losing_iterations(tmp_path):
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    train(reference, "algo.max_updates=8")
+    process = train(interrupted, "algo.max_updates=8", wait=False)
+    first = interrupted / "checkpoints" / "iter000000.ckpt"
+    deadline = time.time() + 300
+    while not first.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)  # mid-run: iteration 1 has started, 2 and 3 have not
+    process.wait()
+    done_before = len(rows(interrupted))
+    assert done_before < 4, "the run finished before it could be killed"
+    train(interrupted, "algo.max_updates=8")
+    resumed, uninterrupted = rows(interrupted), rows(reference)
+    assert [r["iteration"] for r in resumed] == ["0", "1", "2", "3"]  # each iteration exactly once
+    for a, b in zip(resumed, uninterrupted):  # same data stream, RNG and optimizer state
+        for key in ("rollout/reward", "kl/ref", "losses/policy", "losses/value", "values/mean"):
+            assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-3, abs=1e-6), (a["iteration"], key)
+
+
+@pytest.mark.parametrize(("mode", "turns", "feedback"), [
+    ("multi_turn", 3, "execution"), ("single_turn", 1, "execution"), ("no_feedback", 3, "none")])
+def test_training_modes_set_turns_and_feedback(mode, turns, feedback):
+    cfg = compose_train(f"algo.mode={mode}")
+    config = rollout_config(cfg, 1.0, 1.0)
+    assert (config.max_turns, config.feedback) == (turns, feedback)
+
+
+def test_bad_algo_values_fail_before_any_model_is_loaded():
+    with pytest.raises(ValueError, match="algo.mode"):
+        rollout_config(compose_train("algo.mode=tree_search"), 1.0, 1.0)
+    with pytest.raises(ValueError, match="minibatch_size"):
+        check_algo(compose_train("algo.minibatch_size=64").algo)
+    with pytest.raises(ValueError, match="temperature"):
+        check_algo(compose_train("algo.temperature=0").algo)
+
+
+def test_paper_defaults_give_four_updates_of_256_per_iteration():
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        algo = compose("config", overrides=["task=train"]).algo
+    assert (algo.rollouts_per_iteration, algo.minibatch_size, updates_per_iteration(algo)) == (1024, 256, 4)
+    assert (algo.lr, algo.weight_decay, algo.warmup_steps, algo.kl_beta) == (2e-7, 0.1, 50, 0.05)
+    assert (algo.temperature, algo.top_p, algo.max_turns, algo.val_every_updates) == (1.0, 1.0, 3, 800)
+
+
+def test_cpu_trainer_builds_with_the_csv_logger_and_checkpoint_callback(tmp_path):
+    trainer = build_trainer(compose_train(), tmp_path, iterations=5)
+    assert trainer.max_epochs == 5 and type(trainer.accelerator).__name__ == "CPUAccelerator"
+    assert any(type(c).__name__ == "ModelCheckpoint" for c in trainer.callbacks)
+    assert type(trainer.loggers[0]).__name__ == "CSVLogger"
+
+
+def test_rlef_cpu_preset_documents_its_deviations_and_keeps_the_objective():
+    text = (ROOT / "conf" / "experiment" / "rlef_cpu.yaml").read_text()
+    cfg = compose_train("experiment=rlef_cpu")
+    assert text.count("deviation") >= 6
+    assert (cfg.algo.kl_beta, cfg.algo.gamma, cfg.algo.clip, cfg.algo.value_clip) == (0.05, 1.0, 0.2, 0.2)
+    assert cfg.algo.temperature == 1.0
+    assert OmegaConf.to_container(cfg.model, resolve=False)["name_or_path"].endswith("sft/warm/model")
+    assert torch.float32 == getattr(torch, cfg.model.dtype)
