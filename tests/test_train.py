@@ -119,3 +119,19 @@ def test_rlef_cpu_preset_documents_its_deviations_and_keeps_the_objective():
     assert cfg.algo.temperature == 1.0
     assert OmegaConf.to_container(cfg.model, resolve=False)["name_or_path"].endswith("sft/warm/model")
     assert torch.float32 == getattr(torch, cfg.model.dtype)
+
+
+def test_deepspeed_keeps_gradient_clipping_and_refuses_accumulation_it_would_get_wrong(tmp_path):
+    from rlef.lit_module import RLEFModule
+    from rlef.models import PolicyCritic, tiny_random_llama
+
+    cfg = compose_train("trainer=deepspeed_z3", "trainer.accelerator=cpu", "trainer.devices=1")
+    trainer = build_trainer(cfg, tmp_path, iterations=1)
+    assert trainer.strategy.config["gradient_clipping"] == cfg.algo.grad_clip
+    module = RLEFModule(PolicyCritic(tiny_random_llama(64)), None, None, [], [], cfg, tmp_path)
+    module.trainer = trainer
+    cfg.algo.micro_batch_size = 1  # minibatch 2 -> 2 micro-batches per update
+    with pytest.raises(RuntimeError, match="algo.micro_batch_size=2"):
+        module.on_fit_start()
+    cfg.algo.micro_batch_size = 2
+    module.on_fit_start()

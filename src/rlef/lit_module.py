@@ -69,9 +69,26 @@ class RLEFModule(L.LightningModule):
         self.best_val = float("-inf")
 
     # ---- optimisation -------------------------------------------------------------------
+    def _is_deepspeed(self) -> bool:
+        return "deepspeed" in type(self.trainer.strategy).__name__.lower()
+
+    def on_fit_start(self) -> None:
+        per_rank = self.algo.minibatch_size // self.trainer.world_size
+        if self._is_deepspeed() and per_rank > self.algo.micro_batch_size:
+            raise RuntimeError(
+                "DeepSpeed ZeRO-3 keeps only the last micro-batch's gradient under manual accumulation "
+                f"(measured, slurm/README.md): set algo.micro_batch_size={per_rank} (the per-rank minibatch) "
+                "or use trainer=ddp")
+
     def configure_optimizers(self):
         a = self.algo
-        optimizer = torch.optim.AdamW(self.model.param_groups(a.lr, a.critic_lr, a.weight_decay))
+        groups = self.model.param_groups(a.lr, a.critic_lr, a.weight_decay)
+        if self._is_deepspeed() and self.trainer.strategy.config["zero_optimization"].get("offload_optimizer"):
+            from deepspeed.ops.adam import DeepSpeedCPUAdam  # ZeRO refuses torch AdamW with offload
+
+            optimizer = DeepSpeedCPUAdam(groups, adamw_mode=True)
+        else:
+            optimizer = torch.optim.AdamW(groups)
         warmup = max(1, a.warmup_steps)  # A.1: linear warm-up, then constant
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
@@ -171,7 +188,7 @@ class RLEFModule(L.LightningModule):
             for key, value in parts.items():
                 weight = w_turn if key == "losses/value" else w_tok
                 stats[key] = stats.get(key, 0.0) + weight * value.item()
-        if self.algo.grad_clip and "deepspeed" not in type(self.trainer.strategy).__name__.lower():
+        if self.algo.grad_clip and not self._is_deepspeed():  # DeepSpeed clips inside its step
             self.clip_gradients(optimizer, gradient_clip_val=self.algo.grad_clip, gradient_clip_algorithm="norm")
         optimizer.step()
         scheduler.step()
@@ -205,7 +222,7 @@ class RLEFModule(L.LightningModule):
         """The policy as a plain Hugging Face model (LoRA merged) that task=eval loads with
         model.kind=hf model.name_or_path=<path>. Rank 0 only; at ZeRO-3 the weights are
         sharded, use the Lightning checkpoint (deepspeed's zero_to_fp32) instead."""
-        if not self.trainer.is_global_zero or "deepspeed" in type(self.trainer.strategy).__name__.lower():
+        if not self.trainer.is_global_zero or self._is_deepspeed():
             return
         import copy
 
@@ -319,6 +336,8 @@ def trim_metrics(path: Path, first_iteration: int) -> None:
 def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
     t = cfg.trainer
     strategy = instantiate(t.strategy) if isinstance(t.strategy, DictConfig) else t.strategy
+    if hasattr(strategy, "config") and isinstance(getattr(strategy, "config", None), dict):
+        strategy.config["gradient_clipping"] = cfg.algo.grad_clip  # DeepSpeed: Lightning would write 0
     # iterNNNNNN.ckpt, NNNNNN = the last completed iteration. The new file is written (atomically,
     # via an fsspec transaction) before the previous one is removed: a kill never leaves none.
     checkpoints = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="iter{epoch:06d}",
