@@ -43,6 +43,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/bench_execution.py
 	$(BIN)/python bench/bench_rollout.py
+	$(BIN)/python bench/bench_ppo.py
 
 lint: setup
 	$(BIN)/python -m ruff check src tests bench
