@@ -16,3 +16,16 @@ def test_collect_copies_csvs_and_records_the_command(tmp_path):
     assert (tmp_path / "results" / "eval_x.csv").read_text() == "mode,solve_rate\nmulti_turn,0.1\n"
     assert "python src/run.py experiment=eval_cpu" in (tmp_path / "results" / "eval_x.md").read_text()
     assert json.loads(written[2].read_text()) == {"multi_turn": {"x": 1}}
+
+
+def test_collect_of_a_training_run_copies_iterations_and_the_selected_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    (run / "policy_best").mkdir(parents=True)
+    (run / "run_info.json").write_text(json.dumps({"argv": ["src/run.py", "experiment=rlef_cpu"], "git_sha": "abc",
+                                                   "git_dirty": False, "started": "now", "host": "h"}))
+    (run / "iterations.csv").write_text("iteration,rollout/reward\n0,-0.5\n")
+    (run / "policy_best" / "selection.json").write_text('{"iteration": 3}\n')
+    collect(run, tmp_path / "results" / "train_x")
+    assert (tmp_path / "results" / "train_x_iterations.csv").read_text() == "iteration,rollout/reward\n0,-0.5\n"
+    page = (tmp_path / "results" / "train_x.md").read_text()
+    assert "python src/run.py experiment=rlef_cpu" in page and '{"iteration": 3}' in page
