@@ -1,5 +1,5 @@
-# make reproduce : set up .venv and run the main job (see README for what it runs today)
-# make smoke     : a few-minute CPU run of the evaluation path on the embedded model
+# make reproduce : set up .venv and run the main job: CPU-scale RLEF (warm start, train, evaluate)
+# make smoke     : a few-minute CPU run of the judge, evaluation and training paths on the embedded model
 # make test      : set up .venv and run the whole test suite
 # make bench     : speed benchmarks -> results/bench_*.csv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -30,12 +30,22 @@ sandbox:
 
 setup: $(STAMP) sandbox
 
+# The CPU-scale RLEF run (experiments/rlef_cpu_scale.md): warm start (skipped when it exists),
+# RLEF training (resumable: run it again after an interruption), then 1@3 on the held-out test
+# families for the warm start and for the policy selected on valid.
+WARM := $(CURDIR)/outputs/sft/warm/model
 reproduce: setup
-	$(BIN)/python src/run.py experiment=eval_cpu
+	test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=sft_cpu hydra.run.dir=outputs/sft/warm
+	$(BIN)/python src/run.py experiment=rlef_cpu
+	$(BIN)/python src/run.py experiment=eval_cpu model.kind=hf model.name_or_path=$(WARM) \
+	    hydra.run.dir=outputs/eval/warm_start
+	$(BIN)/python src/run.py experiment=eval_cpu model.kind=hf \
+	    model.name_or_path=$(CURDIR)/outputs/train/rlef_cpu/policy_best hydra.run.dir=outputs/eval/rlef_cpu
 
 smoke: setup
 	$(BIN)/python src/run.py task=judge
 	$(BIN)/python src/run.py experiment=smoke
+	$(BIN)/python src/run.py experiment=train_smoke hydra.run.dir=outputs/train/smoke_$$(date +%s)
 
 test: setup
 	$(BIN)/python -m pytest
