@@ -29,6 +29,8 @@ from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from torch.utils.data import DataLoader
 
 from rlef import experience
@@ -133,7 +135,14 @@ class RLEFModule(L.LightningModule):
                              self._iteration_seed)
         runner = EpisodeRunner(backend, self.tokenizer, self.executor, config, Limits.from_config(self.cfg.execution),
                                self._iteration_seed)
-        episodes = runner.run(problems, on_turn=lambda t, live: log.info("  turn %d: %d episodes live", t + 1, live))
+        with _bar() as bar:
+            task = bar.add_task(f"rollouts ({len(problems)} episodes)", total=config.max_turns, status="")
+
+            def on_turn(turn: int, live: int) -> None:
+                bar.update(task, advance=1, status=f"turn {turn + 1}, {live} live")
+                log.info("  turn %d: %d episodes live", turn + 1, live)
+
+            episodes = runner.run(problems, on_turn=on_turn)
         policy.train()
         return episodes
 
@@ -157,13 +166,17 @@ class RLEFModule(L.LightningModule):
         per_minibatch = max(1, self.algo.minibatch_size // self.trainer.world_size // self.algo.micro_batch_size)
         totals: dict[str, float] = {}
         steps = 0
-        for _ in range(self.algo.ppo_epochs):
-            order = list(range(len(batches)))
-            random.shuffle(order)
-            for s in range(0, len(order), per_minibatch):
-                for key, value in self._step([batches[i] for i in order[s:s + per_minibatch]]).items():
-                    totals[key] = totals.get(key, 0.0) + value
-                steps += 1
+        with _bar() as bar:
+            task = bar.add_task("PPO updates", total=self.algo.ppo_epochs * math.ceil(len(batches) / per_minibatch),
+                                status="")
+            for _ in range(self.algo.ppo_epochs):
+                order = list(range(len(batches)))
+                random.shuffle(order)
+                for s in range(0, len(order), per_minibatch):
+                    for key, value in self._step([batches[i] for i in order[s:s + per_minibatch]]).items():
+                        totals[key] = totals.get(key, 0.0) + value
+                    steps += 1
+                    bar.update(task, advance=1, status=f"value loss {totals.get('losses/value', 0) / steps:.3f}")
         stats = {k: v / steps for k, v in totals.items()}
         returns = torch.cat([b.returns[b.turn_mask] for b in batches])
         old_values = torch.cat([b.old_values[b.turn_mask] for b in batches])
@@ -272,6 +285,13 @@ class RLEFModule(L.LightningModule):
         log.info("resuming at iteration %d from the checkpoint", resumed)
         if self.trainer.is_global_zero:
             trim_metrics(self.run_dir / "iterations.csv", resumed)
+
+
+def _bar() -> Progress:
+    """Rich progress bars in a terminal; silent in batch jobs (log lines carry the progress)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=Console(stderr=True),
+                    disable=not sys.stderr.isatty())
 
 
 def _numpy_state() -> tuple:
