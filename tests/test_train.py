@@ -135,3 +135,14 @@ def test_deepspeed_keeps_gradient_clipping_and_refuses_accumulation_it_would_get
         module.on_fit_start()
     cfg.algo.micro_batch_size = 2
     module.on_fit_start()
+
+
+def test_wandb_is_opt_in_and_works_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    assert [type(x).__name__ for x in build_trainer(compose_train(), tmp_path / "a", 1).loggers] == ["CSVLogger"]
+    trainer = build_trainer(compose_train("logger.wandb=true"), tmp_path / "b", 1)
+    wandb_logger = trainer.loggers[1]
+    wandb_logger.log_metrics({"rollout/reward": -0.5}, step=0)
+    wandb_logger.experiment.finish()
+    assert list((tmp_path / "b" / "wandb").glob("offline-run-*"))
