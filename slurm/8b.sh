@@ -14,24 +14,6 @@
 #SBATCH --open-mode=append     # a requeued job keeps appending to the same log
 #SBATCH --output=slurm-%x-%j.out
 set -euo pipefail
-
-# sbatch runs a spooled copy of this file, so locate the repo by the submit directory.
-cd "${RLEF_ROOT:-${SLURM_SUBMIT_DIR:-$(dirname "$0")/..}}"
-[[ -f src/run.py ]] || { echo "run from the repo root (or set RLEF_ROOT)" >&2; exit 2; }
-
-# Defaults stand in for SLURM's variables outside a job (DRY_RUN on a laptop or CI).
-args=(
-  experiment=rlef_8b
-  run_name="${RUN_NAME:-rlef_8b}"                   # fixed: the same command resumes this run
-  trainer.num_nodes="${SLURM_JOB_NUM_NODES:-1}"      # follows `sbatch --nodes=N`
-  trainer.devices="${SLURM_NTASKS_PER_NODE:-8}"
-  execution.workers="${SLURM_CPUS_PER_TASK:-12}"     # not os.cpu_count(): 8 ranks share a node
-  "$@"
-)
-cmd=(.venv/bin/python src/run.py "${args[@]}")
-
-if [[ "${DRY_RUN:-0}" == 1 ]]; then
-  echo "srun --kill-on-bad-exit=1 $(printf '%q ' "${cmd[@]}")"
-  exec "${cmd[@]}" --cfg job
-fi
-srun --kill-on-bad-exit=1 "${cmd[@]}"
+# sbatch runs a spooled copy of this file: the shared body is found via the submit directory.
+EXPERIMENT=rlef_8b DEFAULT_NODES=1
+source "${RLEF_ROOT:-${SLURM_SUBMIT_DIR:-$(dirname "$0")/..}}/slurm/train_common.sh"
