@@ -146,3 +146,19 @@ def test_wandb_is_opt_in_and_works_offline(tmp_path, monkeypatch):
     wandb_logger.log_metrics({"rollout/reward": -0.5}, step=0)
     wandb_logger.experiment.finish()
     assert list((tmp_path / "b" / "wandb").glob("offline-run-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+@pytest.mark.smollm2
+def test_one_training_iteration_on_the_real_smollm2(tmp_path):
+    """experiment=train_smoke (make smoke), cut to 2 short episodes: the real chat template,
+    tokenizer and weights go through rollouts, scoring, one PPO update and the export."""
+    cmd = [sys.executable, str(ROOT / "src" / "run.py"), "experiment=train_smoke", f"hydra.run.dir={tmp_path}",
+           "algo.rollouts_per_iteration=2", "algo.minibatch_size=2", "algo.max_updates=1",
+           "rollout.max_new_tokens=16", "algo.val_problems=1"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (row,) = rows(tmp_path)
+    assert float(row["rollout/episodes"]) == 2 and float(row["updates"]) == 1
+    assert (tmp_path / "policy" / "model.safetensors").is_file()
