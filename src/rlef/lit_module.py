@@ -147,8 +147,9 @@ class RLEFModule(L.LightningModule):
         return episodes
 
     def _micro_batches(self, episodes: list) -> list[experience.EpisodeBatch]:
-        order = list(range(len(episodes)))
-        random.shuffle(order)
+        """Micro-batches of episodes of similar length (little padding: dialogues range from
+        one short turn to three long ones); _update shuffles them into minibatches."""
+        order = sorted(range(len(episodes)), key=lambda i: (len(episodes[i].tokens), random.random()))
         size = self.algo.micro_batch_size
         pad = self.tokenizer.pad_token_id
         batches = [experience.collate([episodes[i] for i in order[s:s + size]], pad, self.multi_turn).to(self.device)
