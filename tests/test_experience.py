@@ -156,3 +156,8 @@ def test_ppo_updates_raise_the_rewarded_response_and_fit_the_critic():
     assert after.kl[0, 0] > 0  # moved away from rho
     assert (after.old_values - batch.returns).abs().sum() < (before.old_values - batch.returns).abs().sum()
     assert set(stats) >= {"losses/clipfrac", "losses/approx_kl", "losses/entropy", "losses/value"}
+
+
+def test_the_reference_stays_in_eval_mode_when_the_module_trains():
+    model = PolicyCritic(tiny_random_llama(VOCAB)).train()
+    assert model.policy.training and not model.reference.training

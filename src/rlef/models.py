@@ -148,6 +148,12 @@ class PolicyCritic(torch.nn.Module):
         torch.nn.init.zeros_(self.value_head.bias)  # advantage signal from a random head
         self.policy = _with_lora(policy, lora) if lora and lora.enabled else policy
 
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.reference is not None:
+            self.reference.eval()  # rho is frozen: never dropout, whatever mode the rest is in
+        return self
+
     def param_groups(self, lr: float, critic_lr: float, weight_decay: float) -> list[dict]:
         critic_params = list(self.value_head.parameters())
         if self.critic_body is not None:
