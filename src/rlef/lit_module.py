@@ -13,7 +13,6 @@ left off: no completed iteration is repeated or lost, and logs past it are trimm
 """
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -37,8 +36,9 @@ from rlef import experience
 from rlef.data import problems_for_iteration
 from rlef.execution.types import Limits
 from rlef.generation import SamplingParams
-from rlef.ppo import explained_variance, turn_rewards
+from rlef.ppo import explained_variance
 from rlef.rollout import EpisodeRunner, RolloutConfig, episode_record, hf_backend
+from rlef.train_metrics import append_iteration, rollout_metrics, trim_metrics
 
 log = logging.getLogger(__name__)
 MODES = ("multi_turn", "single_turn", "no_feedback")
@@ -300,58 +300,6 @@ def _numpy_state() -> tuple:
     torch.load(weights_only=True), which refuses numpy arrays."""
     name, keys, pos, has_gauss, gauss = np.random.get_state()
     return name, torch.from_numpy(keys.copy()), int(pos), int(has_gauss), float(gauss)
-
-
-def rollout_metrics(episodes: list, seconds: float, multi_turn: bool) -> dict[str, float]:
-    """reward, solve rate, public-test pass rate by turn, replies without code, lengths, tok/s."""
-    scored = [e for e in episodes if not e.infra_error]
-    n = max(len(scored), 1)
-    turns = [t for e in scored for t in e.turns]
-    tokens = sum(len(t.response) for e in episodes for t in e.turns)
-    out = {"rollout/episodes": float(len(episodes)), "rollout/infra_errors": float(len(episodes) - len(scored)),
-           "rollout/solve_rate": sum(e.solved for e in scored) / n,
-           "rollout/reward": sum(turn_rewards(e.solved, [t.code is not None for t in e.turns], multi_turn).sum().item()
-                                 for e in scored) / n,
-           "rollout/turns": len(turns) / n,
-           "rollout/no_code_frac": sum(t.code is None for t in turns) / max(len(turns), 1),
-           "rollout/response_tokens": tokens / max(len(turns), 1), "rollout/tokens_per_s": tokens / max(seconds, 1e-9),
-           "time/rollout_s": seconds}
-    for k in range(max((len(e.turns) for e in scored), default=0)):
-        passed = sum(any(t.public is not None and t.public.passed for t in e.turns[: k + 1]) for e in scored)
-        out[f"rollout/public_pass_by_turn{k + 1}"] = passed / n
-    return out
-
-
-def _read_rows(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _write_rows(path: Path, rows: list[dict]) -> None:
-    fields = sorted({k for r in rows for k in r}, key=lambda k: (k != "iteration", k))
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)  # atomic: a kill never leaves half a file
-
-
-def append_iteration(path: Path, metrics: dict[str, float]) -> None:
-    """iterations.csv: one row per completed iteration, whatever keys it logged (validation
-    rows add columns). Lightning's own CSVLogger writes logs/version_N/metrics.csv per start."""
-    _write_rows(path, [*_read_rows(path), {k: f"{v:.6g}" for k, v in metrics.items()}])
-
-
-def trim_metrics(path: Path, first_iteration: int) -> None:
-    """Drop rows of iterations the resumed run will redo (killed after logging, before the
-    checkpoint): every iteration appears exactly once in iterations.csv."""
-    rows = _read_rows(path)
-    keep = [r for r in rows if float(r["iteration"]) < first_iteration]
-    if len(keep) < len(rows):
-        _write_rows(path, keep)
 
 
 def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
