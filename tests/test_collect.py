@@ -29,3 +29,13 @@ def test_collect_of_a_training_run_copies_iterations_and_the_selected_checkpoint
     assert (tmp_path / "results" / "train_x_iterations.csv").read_text() == "iteration,rollout/reward\n0,-0.5\n"
     page = (tmp_path / "results" / "train_x.md").read_text()
     assert "python src/run.py experiment=rlef_cpu" in page and '{"iteration": 3}' in page
+
+
+def test_training_curves_are_drawn_from_an_iterations_csv(tmp_path):
+    from rlef.analysis.plots import training_curves
+
+    csv_path = tmp_path / "run_iterations.csv"
+    csv_path.write_text("iteration,rollout/reward,rollout/solve_rate,kl/ref,losses/value,val/solve_rate\n"
+                        "0,-0.5,0.2,0,0.5,\n1,-0.3,0.3,0.001,0.4,0.1\n")
+    png = training_curves(csv_path, tmp_path / "figures" / "run.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
