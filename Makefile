@@ -54,6 +54,7 @@ bench: setup
 	$(BIN)/python bench/bench_execution.py
 	$(BIN)/python bench/bench_rollout.py
 	$(BIN)/python bench/bench_ppo.py
+	$(BIN)/python bench/bench_turns.py
 
 lint: setup
 	$(BIN)/python -m ruff check src tests bench

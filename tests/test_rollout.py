@@ -165,3 +165,41 @@ def test_shared_prompts_are_prefilled_once_and_still_sampled_independently(token
     assert len({tuple(g.tokens) for g in out}) > 1
     greedy = backend.generate([context] * 3, SamplingParams(temperature=0, max_new_tokens=8))
     assert greedy[0].tokens == greedy[1].tokens == greedy[2].tokens
+
+
+def test_a_later_turn_prefills_only_its_new_tokens_and_matches_a_full_prefill(tokenizer):
+    """Cross-turn reuse: turn 2's contexts extend turn 1's (context + reply + feedback); the
+    saved keys/values must give the same tokens and log-probs as prefilling from scratch."""
+    model = _varied_tiny_model(tokenizer)
+    first = [tokenizer.encode(t) for t in ["short", "a much longer first prompt than the other", "x y"]]
+    greedy = SamplingParams(temperature=0, max_new_tokens=7)
+    reuse = HFBackend(model, [tokenizer.eos_token_id], tokenizer.pad_token_id, max_batch=2)
+    replies = reuse.generate(first, greedy)
+    feedback = [tokenizer.encode(" wrong, try again"), tokenizer.encode(" no"), tokenizer.encode(" failed: 3 != 4")]
+    second = [c + r.tokens + f for c, r, f in zip(first, replies, feedback)]
+    second.append(tokenizer.encode("an unrelated new prompt"))  # mixed with fresh contexts in one call
+    assert reuse.reused_tokens == 0
+    ours = reuse.generate(second, greedy)
+    assert reuse.reused_tokens == sum(len(c) + len(r.tokens) - 1 for c, r in zip(first, replies))
+    fresh = HFBackend(model, [tokenizer.eos_token_id], tokenizer.pad_token_id, max_batch=2, max_saved_mb=0)
+    expected = fresh.generate(second, greedy)
+    assert fresh.reused_tokens == 0
+    for a, b in zip(ours, expected):
+        assert a.tokens == b.tokens
+        assert torch.allclose(torch.tensor(a.logprobs), torch.tensor(b.logprobs), atol=1e-4)
+    assert len({tuple(g.tokens) for g in ours}) > 1
+
+
+def test_saved_sequences_last_one_call_and_respect_the_memory_bound(tokenizer):
+    model = _varied_tiny_model(tokenizer)
+    context = tokenizer.encode("some prompt")
+    params = SamplingParams(temperature=0, max_new_tokens=4)
+    bounded = HFBackend(model, [], tokenizer.pad_token_id, max_batch=2, max_saved_mb=0)
+    (reply,) = bounded.generate([context], params)
+    bounded.generate([context + reply.tokens + [5]], params)
+    assert bounded.reused_tokens == 0
+    backend = HFBackend(model, [], tokenizer.pad_token_id, max_batch=2)
+    (reply,) = backend.generate([context], params)
+    backend.generate([tokenizer.encode("something else")], params)  # the turn-1 entry is dropped here
+    backend.generate([context + reply.tokens + [5]], params)
+    assert backend.reused_tokens == 0

@@ -7,6 +7,11 @@ cache: up to `max_batch` sequences decode together; a sequence that finishes lea
 batch at once and a waiting context is prefilled and merged into the freed slot, so no
 compute is spent on padding behind a long straggler. Rows are left-padded inside the cache
 and carry their own position ids, so merging rows of different lengths is exact.
+
+Across calls (turns of an episode), the keys/values of every finished sequence are kept until
+the next call: a context that extends one of them (previous context + reply + feedback) only
+prefills its new tokens. Multi-turn rollouts would otherwise re-read the whole dialogue every
+turn. Bounded by `max_saved_tokens`; a context without a saved prefix is prefilled in full.
 """
 from __future__ import annotations
 
@@ -68,6 +73,26 @@ class _Rows:
     cache: DynamicCache | None = None
 
 
+@dataclass
+class _Saved:
+    ids: tuple[int, ...]  # (L,) the tokens whose keys/values are cached
+    keys: list[torch.Tensor]  # per layer (H, L, D)
+    values: list[torch.Tensor]  # per layer (H, L, D)
+
+
+_MOD = (1 << 61) - 1
+
+
+def _prefix_hashes(ids: Sequence[int]) -> list[int]:
+    """Rolling hashes of every prefix: out[n] hashes ids[:n]. O(len) per context, so finding
+    the longest saved prefix costs one dict lookup per saved length, not a slice per entry."""
+    out, h = [0], 0
+    for token in ids:
+        h = (h * 1_000_003 + token + 1) % _MOD
+        out.append(h)
+    return out
+
+
 def _pad_cache_left(cache: DynamicCache, pad: int) -> None:
     if pad:
         for layer in cache.layers:
@@ -77,18 +102,98 @@ def _pad_cache_left(cache: DynamicCache, pad: int) -> None:
 
 class HFBackend:
     def __init__(self, model, stop_ids: Sequence[int], pad_id: int, max_batch: int = 32, seed: int = 0,
-                 stop_check: Callable[[list[int]], bool] | None = None, check_ids: Sequence[int] = ()):
+                 stop_check: Callable[[list[int]], bool] | None = None, check_ids: Sequence[int] = (),
+                 max_saved_mb: int = 2048):
         """stop_check(tokens) may end a response early; it is only called after a token in
         `check_ids` (e.g. those containing a backtick), so it costs nothing per step."""
         self.model, self.stop_ids, self.pad_id, self.max_batch = model, set(stop_ids), pad_id, max_batch
         self.stop_check, self.check_ids = stop_check, set(check_ids)
         self.device = next(model.parameters()).device
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.max_saved_bytes = max_saved_mb * 2**20  # 0 disables reuse across calls
+        self._saved: dict[tuple[int, int], _Saved] = {}  # (length, prefix hash) -> entry, from the last call
+        self._saving: dict[tuple[int, int], _Saved] = {}  # entries of the current call
+        self._saving_bytes = 0
+        self._lengths: list[int] = []  # distinct lengths in _saved, longest first
+        self._contexts: Sequence[Sequence[int]] = ()
+        self.reused_tokens = 0  # prompt tokens served from saved keys/values (for tests and logs)
 
     def _forward(self, input_ids, mask, positions, cache):
         out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
                          past_key_values=cache, use_cache=True)
         return out.logits[:, -1], out.past_key_values
+
+    def _admit(self, take: list[int]) -> _Rows:
+        """Rows for contexts `take` (indices into this call's contexts): those that extend a
+        sequence saved by the last call prefill only their new tokens, the rest in full."""
+        found = [(i, self._longest_saved(self._contexts[i])) for i in take]
+        fresh = [i for i, entry in found if entry is None]
+        hits = [(i, entry) for i, entry in found if entry is not None]
+        rows = _Rows()
+        if fresh:
+            rows = self._prefill([list(self._contexts[i]) for i in fresh])
+            rows.ids = fresh
+        if hits:
+            extended = self._extend([list(self._contexts[i]) for i, _ in hits], [e for _, e in hits])
+            extended.ids = [i for i, _ in hits]
+            rows = self._merge(rows, extended)
+        return rows
+
+    def _longest_saved(self, context: Sequence[int]) -> _Saved | None:
+        if not self._saved:
+            return None
+        hashes = _prefix_hashes(context)
+        for length in self._lengths:
+            if length < len(context):
+                entry = self._saved.get((length, hashes[length]))
+                if entry is not None and entry.ids == tuple(context[:length]):
+                    return entry
+        return None
+
+    def _extend(self, contexts: list[list[int]], entries: list[_Saved]) -> _Rows:
+        """Prefill only each context's tokens after its saved prefix. The saved keys/values are
+        right-aligned in a left-padded cache; the new tokens follow, left-padded too, so padding
+        can sit between the two: the attention mask hides it and position ids stay exact."""
+        b, cached = len(contexts), max(len(e.ids) for e in entries)
+        new = max(len(c) - len(e.ids) for c, e in zip(contexts, entries))
+        ids = torch.full((b, new), self.pad_id, dtype=torch.long)
+        mask = torch.zeros(b, cached + new, dtype=torch.long)
+        positions = torch.zeros(b, new, dtype=torch.long)
+        for row, (context, entry) in enumerate(zip(contexts, entries)):
+            n, m = len(entry.ids), len(context) - len(entry.ids)
+            ids[row, new - m:] = torch.tensor(context[n:])
+            mask[row, cached - n:cached] = 1
+            mask[row, cached + new - m:] = 1
+            positions[row, new - m:] = torch.arange(n, n + m)
+        cache = DynamicCache(config=self.model.config)
+        for layer in range(len(entries[0].keys)):
+            parts = []
+            for tensors in ([e.keys[layer] for e in entries], [e.values[layer] for e in entries]):
+                h, _, d = tensors[0].shape
+                full = tensors[0].new_zeros(b, h, cached, d)
+                for row, t in enumerate(tensors):
+                    full[row, :, cached - t.shape[1]:] = t
+                parts.append(full)
+            cache.update(parts[0], parts[1], layer)
+        mask = mask.to(self.device)
+        logits, cache = self._forward(ids.to(self.device), mask, positions.to(self.device), cache)
+        self.reused_tokens += sum(len(e.ids) for e in entries)
+        lengths = torch.tensor([len(c) for c in contexts], device=self.device)
+        return _Rows([], lengths, mask, logits, cache)
+
+    def _save(self, rows: _Rows, finished: list[int], results: list) -> None:
+        """Keep the keys/values of finished sequences for the next call (bounded)."""
+        for b in finished:
+            i = rows.ids[b]
+            ids = tuple(self._contexts[i]) + tuple(results[i].tokens[:-1])  # the last token was never fed
+            real = rows.mask[b].bool()
+            keys = [layer.keys[b][:, real] for layer in rows.cache.layers]
+            size = 2 * sum(k.numel() * k.element_size() for k in keys)
+            if keys[0].shape[1] != len(ids) or self._saving_bytes + size > self.max_saved_bytes:
+                continue
+            values = [layer.values[b][:, real] for layer in rows.cache.layers]
+            self._saving[(len(ids), _prefix_hashes(ids)[-1])] = _Saved(ids, keys, values)
+            self._saving_bytes += size
 
     def _prefill(self, contexts: list[list[int]]) -> _Rows:
         """Prefill identical contexts once (n rollouts of one problem share their prompt),
@@ -144,16 +249,17 @@ class HFBackend:
         results: list[Generation | None] = [None] * len(contexts)
         pending = deque(range(len(contexts)))
         rows = _Rows()
+        self._contexts, self._saving, self._saving_bytes = contexts, {}, 0
+        self._lengths = sorted({length for length, _ in self._saved}, reverse=True)
         while pending or rows.ids:
             free = self.max_batch - len(rows.ids)
             if pending and (not rows.ids or free >= max(1, self.max_batch // 4)):
                 take = [pending.popleft() for _ in range(min(free, len(pending)))]
-                new = self._prefill([list(contexts[i]) for i in take])
-                new.ids = take
                 for i in take:
                     results[i] = Generation([], [], False)
-                rows = self._merge(rows, new)
+                rows = self._merge(rows, self._admit(take))
             self._step(rows, results, params)
+        self._saved, self._saving, self._contexts = self._saving, {}, ()
         return results  # type: ignore[return-value]
 
     def _step(self, rows: _Rows, results: list, params: SamplingParams) -> None:
@@ -168,6 +274,9 @@ class HFBackend:
             if not (result.stopped or checked) and len(result.tokens) < params.max_new_tokens:
                 keep.append(b)
         if len(keep) < len(rows.ids):
+            if self.max_saved_bytes:
+                kept = set(keep)
+                self._save(rows, [b for b in range(len(rows.ids)) if b not in kept], results)
             self._keep(rows, keep)
             tokens = tokens[torch.tensor(keep, dtype=torch.long, device=tokens.device)]
         if not rows.ids:
