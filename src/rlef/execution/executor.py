@@ -30,7 +30,7 @@ _worker_ids = itertools.count(1)  # process-wide: two executors must never share
 
 class Executor:
     def __init__(self, workers: int | None = None, isolation: str = "auto", use_cgroups: bool = True):
-        self.n_workers = workers or os.cpu_count() or 1
+        self.n_workers = workers or len(os.sched_getaffinity(0)) or 1  # the cores this process may use (SLURM, taskset)
         if self.n_workers < 1:
             raise ValueError(f"execution.workers must be >= 1, got {workers}")
         self.mode = sandbox.choose_mode(isolation)
