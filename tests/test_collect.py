@@ -39,3 +39,17 @@ def test_training_curves_are_drawn_from_an_iterations_csv(tmp_path):
                         "0,-0.5,0.2,0,0.5,\n1,-0.3,0.3,0.001,0.4,0.1\n")
     png = training_curves(csv_path, tmp_path / "figures" / "run.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_resumed_training_run_lists_every_start(tmp_path):
+    from omegaconf import OmegaConf
+
+    from rlef.rundir import record_run
+
+    run = tmp_path / "run"
+    record_run(run, OmegaConf.create({"a": 1}))
+    record_run(run, OmegaConf.create({"a": 1}))
+    assert len((run / "run_history.jsonl").read_text().splitlines()) == 2
+    (run / "iterations.csv").write_text("iteration\n0\n")
+    page = collect(run, tmp_path / "results" / "train_y")[1].read_text()
+    assert page.count("- 20") == 2  # two dated starts

@@ -22,7 +22,8 @@ def _git(*args: str) -> str:
 
 
 def record_run(out_dir: Path, cfg: DictConfig) -> dict:
-    """Write run_info.json and config.yaml (resolved) into out_dir; return the info."""
+    """Write run_info.json and config.yaml (resolved) into out_dir and append the info to
+    run_history.jsonl (a resumed training run keeps one line per start); return the info."""
     out_dir.mkdir(parents=True, exist_ok=True)
     info = {
         "git_sha": _git("rev-parse", "HEAD"),
@@ -34,5 +35,7 @@ def record_run(out_dir: Path, cfg: DictConfig) -> dict:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     (out_dir / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    with (out_dir / "run_history.jsonl").open("a") as f:
+        f.write(json.dumps(info) + "\n")
     (out_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     return info

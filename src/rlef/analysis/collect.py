@@ -26,12 +26,16 @@ def collect_train(run_dir: Path, target: Path) -> list[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     written = [target.parent / f"{target.name}_iterations.csv", target.with_suffix(".md")]
     shutil.copyfile(run_dir / "iterations.csv", written[0])
+    history = run_dir / "run_history.jsonl"
+    starts = [json.loads(line) for line in history.read_text().splitlines()] if history.is_file() else []
+    restarts = "".join(f"- {s['started']}: `{_command(s)}` (git {s['git_sha'][:10]})\n" for s in starts)
     selection = run_dir / "policy_best" / "selection.json"
     selected = selection.read_text().strip() if selection.is_file() else "none (no validation ran)"
     written[1].write_text(
         f"# {target.name}\n\nProduced by\n\n```bash\n{_command(info)}\n```\n\n"
         f"at git {info['git_sha']} (dirty: {info['git_dirty']}), started {info['started']} on {info['host']}.\n"
         f"Checkpoint selected on valid (policy_best/selection.json): `{selected}`.\n"
+        + (f"\nEvery start of the run (resumes included):\n\n{restarts}\n" if restarts else "") +
         f"Files: `{written[0].name}` (one row per iteration); the run directory also had rollouts/ "
         "with every episode of every iteration.\n")
     return written
