@@ -46,13 +46,13 @@ def test_single_turn_training_has_no_intermediate_penalty():
     assert batch.rewards.tolist() == [[-1.0]]
 
 
-def test_per_turn_mean_is_the_geometric_mean_log_ratio_of_each_response():
+def test_per_turn_kl_is_the_geometric_mean_log_ratio_of_each_response():
     batch = experience.collate([episode([(2, 2, True), (1, 4, True)], False)], 0, True)
     x = torch.zeros(batch.tokens.shape)
     x[0, 2:4] = torch.tensor([1.0, 3.0])  # turn 0: mean 2
     x[0, 5:9] = 1.0  # turn 1: mean 1
     x[0, 0] = 100.0  # a prompt token never counts
-    assert experience.per_turn_mean(x, batch).tolist() == [[2.0, 1.0]]
+    assert experience.per_turn_kl(x, torch.zeros_like(x), batch).tolist() == [[2.0, 1.0]]
 
 
 def scored(batch, kl, values):

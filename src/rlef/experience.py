@@ -68,13 +68,13 @@ def collate(episodes: Sequence[Episode], pad_id: int, multi_turn: bool) -> Episo
     return batch
 
 
-def per_turn_mean(x: Tensor, batch: EpisodeBatch) -> Tensor:
-    """(B, T) token values -> (B, K) mean over each turn's response tokens."""
-    k = batch.turn_mask.shape[1]
-    mask = batch.response_mask.float()
-    sums = torch.zeros(x.shape[0], k, device=x.device).scatter_add(1, batch.turn_of_token, x * mask)
-    counts = torch.zeros(x.shape[0], k, device=x.device).scatter_add(1, batch.turn_of_token, mask)
-    return sums / counts.clamp(min=1.0)
+def per_turn_kl(logp: Tensor, ref_logp: Tensor, batch: EpisodeBatch) -> Tensor:
+    """(B, T) log-probs -> (B, K): ppo.kl_penalty (mean token log-ratio, paper 2.2) of each
+    turn's response; 0 for absent turns."""
+    turns = range(batch.turn_mask.shape[1])
+    kl = torch.stack([ppo.kl_penalty(logp, ref_logp, batch.response_mask & (batch.turn_of_token == k))
+                      for k in turns], dim=1)
+    return kl * batch.turn_mask
 
 
 @torch.no_grad()
@@ -82,7 +82,7 @@ def score(model, batch: EpisodeBatch) -> EpisodeBatch:
     """Old log-probs, reference log-probs and old values for one micro-batch; per-turn KL."""
     logp, _, values = model(batch.tokens, batch.attention, batch.response_mask)
     ref_logp = model.reference_logprobs(batch.tokens, batch.attention, batch.response_mask)
-    kl = per_turn_mean(logp - ref_logp, batch) * batch.turn_mask  # paper 2.2: geometric mean
+    kl = per_turn_kl(logp, ref_logp, batch)
     return replace(batch, old_logp=logp, old_values=values.gather(1, batch.value_index) * batch.turn_mask, kl=kl)
 
 
@@ -94,9 +94,15 @@ def assign_advantages(batches: list[EpisodeBatch], kl_beta: float, gamma: float)
         shaped = (batch.rewards - kl_beta * batch.kl) * batch.turn_mask
         g = torch.stack([ppo.returns(row, gamma) for row in shaped]) * batch.turn_mask
         done.append(replace(batch, returns=g, advantages=(g - batch.old_values) * batch.turn_mask))
-    flat = torch.cat([b.advantages[b.turn_mask] for b in done])
-    mean, std = flat.mean(), (flat.std() if flat.numel() > 1 else torch.tensor(1.0))
-    return [replace(b, advantages=((b.advantages - mean) / (std + 1e-8)) * b.turn_mask) for b in done]
+    flat = ppo.normalize(torch.cat([b.advantages[b.turn_mask] for b in done]))
+    out, start = [], 0
+    for b in done:
+        n = int(b.turn_mask.sum())
+        advantages = torch.zeros_like(b.advantages)
+        advantages[b.turn_mask] = flat[start:start + n]
+        out.append(replace(b, advantages=advantages))
+        start += n
+    return out
 
 
 def micro_batch_loss(model, batch: EpisodeBatch, clip: float, value_clip: float,
