@@ -10,7 +10,6 @@ executions/s on trivial programs, and >= 3x the baseline.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import subprocess
@@ -19,6 +18,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from benchlib import write_csv
 
 from rlef.data.problem import Test
 from rlef.execution.checker import outputs_match
@@ -96,11 +97,7 @@ def main() -> None:
 
 
 def _write(rows: list[dict], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, path)
     for r in rows:
         print(f"{r['mix']:8s} {r['harness']:20s} {r['exec_per_s']:8.1f} exec/s  "
               f"x{r['speedup_vs_baseline']:.2f} vs baseline  [{r['isolation']}]")

@@ -15,21 +15,19 @@ GPU) is its own. Tokens/s counts every token of the batch.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import platform
 import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
+from benchlib import load_bench_model, write_csv
 
 from rlef import experience
 from rlef.data.problem import Problem, Test
-from rlef.models import PolicyCritic, load_model, load_tokenizer
+from rlef.models import PolicyCritic
 from rlef.rollout import Episode, Turn
 
 VARIANTS = ("plain_policy_step", "ppo_update_shared", "ppo_update_separate")
@@ -56,9 +54,7 @@ def synthetic_episodes(args, vocab: int) -> list[Episode]:
 
 def run_variant(args) -> dict:
     torch.manual_seed(0)
-    model_cfg = OmegaConf.load(Path(__file__).parents[1] / "conf" / "model" / f"{args.model}.yaml")
-    tokenizer = load_tokenizer(model_cfg)
-    policy = load_model(model_cfg, tokenizer)
+    tokenizer, policy = load_bench_model(args.model)
     device = next(policy.parameters()).device
     batch = experience.collate(synthetic_episodes(args, len(tokenizer)), tokenizer.pad_token_id, True).to(device)
     if args.variant == "plain_policy_step":
@@ -122,10 +118,7 @@ def main() -> None:
         row.update(speed_vs_plain=round(row["tokens_per_s"] / base, 3), model=args.model,
                    threads=torch.get_num_threads(), machine=platform.machine(),
                    batch=f"{args.episodes}x{args.turns}x({args.prompt}+{args.response})")
-    with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, args.out)
     for row in rows:
         print(f"{row['variant']:22s} {row['tokens_per_s']:8.1f} tok/s  x{row['speed_vs_plain']:.2f} of plain  "
               f"peak {row['peak_mb']} MB")

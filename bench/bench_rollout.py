@@ -10,19 +10,13 @@ sequential loop, >= 0.8x raw batched generate at batch 32.
 from __future__ import annotations
 
 import argparse
-import csv
 import platform
 import time
-from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
+from benchlib import first_turn_contexts, load_bench_model, write_csv
 
-from rlef.data import load_problems
-from rlef.feedback import first_prompt
 from rlef.generation import HFBackend, SamplingParams
-from rlef.models import load_model, load_tokenizer
-from rlef.rollout import ChatFormat
 
 
 def raw_generate(model, tokenizer, contexts, new_tokens: int) -> None:
@@ -47,12 +41,9 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2_135m")
     parser.add_argument("--out", default="results/bench_rollout.csv")
     args = parser.parse_args()
-    model_cfg = OmegaConf.load(Path(__file__).parents[1] / "conf" / "model" / f"{args.model}.yaml")
-    tokenizer = load_tokenizer(model_cfg)
-    model = load_model(model_cfg, tokenizer).eval()
-    chat = ChatFormat(tokenizer)
-    problems = load_problems(OmegaConf.create({"name": "rlef_mini", "path": None}), "train")
-    contexts = [chat.first(first_prompt(p)) for p in problems[: args.batch]]
+    tokenizer, model = load_bench_model(args.model)
+    model.eval()
+    _, contexts = first_turn_contexts(tokenizer, args.batch)
     params = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=args.new_tokens)
     engine = HFBackend(model, [], tokenizer.pad_token_id, max_batch=args.batch)
     with torch.no_grad():
@@ -73,13 +64,8 @@ def main() -> None:
                      "engine_speedup": round(ours / tps, 2), "model": args.model,
                      "threads": torch.get_num_threads(), "machine": platform.machine()})
         print(f"{name:24s} {tps:8.1f} tok/s   engine is x{ours / tps:.2f}")
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {path}")
+    write_csv(rows, args.out)
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

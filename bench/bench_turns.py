@@ -11,19 +11,13 @@ results/bench_turns.csv.
 from __future__ import annotations
 
 import argparse
-import csv
 import platform
 import time
-from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
+from benchlib import first_turn_contexts, load_bench_model, write_csv
 
-from rlef.data import load_problems
-from rlef.feedback import first_prompt
 from rlef.generation import HFBackend, SamplingParams
-from rlef.models import load_model, load_tokenizer
-from rlef.rollout import ChatFormat
 
 FEEDBACK = ("Your code failed the following tests:\n\n# Input:\n3 4\n# Expected output:\n7\n# Actual output:\n12\n\n"
             "Give it another try.")
@@ -37,12 +31,9 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2_135m")
     parser.add_argument("--out", default="results/bench_turns.csv")
     args = parser.parse_args()
-    model_cfg = OmegaConf.load(Path(__file__).parents[1] / "conf" / "model" / f"{args.model}.yaml")
-    tokenizer = load_tokenizer(model_cfg)
-    model = load_model(model_cfg, tokenizer).eval()
-    chat = ChatFormat(tokenizer)
-    problems = load_problems(OmegaConf.create({"name": "rlef_mini", "path": None}), "train")
-    first = [chat.first(first_prompt(p)) for p in problems[: args.batch]]
+    tokenizer, model = load_bench_model(args.model)
+    model.eval()
+    chat, first = first_turn_contexts(tokenizer, args.batch)
     reuse = HFBackend(model, [], tokenizer.pad_token_id, max_batch=args.batch, seed=0)
     replies = reuse.generate(first, SamplingParams(temperature=1.0, max_new_tokens=args.reply_tokens))
     second = [c + r.tokens + chat.next_user(FEEDBACK, r.stopped) for c, r in zip(first, replies)]
@@ -60,10 +51,7 @@ def main() -> None:
         row.update(speedup_vs_full_prefill=round(rows[0]["seconds"] / row["seconds"], 2), model=args.model,
                    threads=torch.get_num_threads(), machine=platform.machine())
         print(f"{row['harness']:14s} {row['seconds']:7.2f} s  x{row['speedup_vs_full_prefill']:.2f}")
-    with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, args.out)
     print("wrote", args.out)
 
 

@@ -2,11 +2,14 @@
 measured by the benchmark, never asserted in tests)."""
 import argparse
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
-spec = importlib.util.spec_from_file_location("bench_ppo", Path(__file__).parents[1] / "bench" / "bench_ppo.py")
+BENCH = Path(__file__).parents[1] / "bench"
+sys.path.insert(0, str(BENCH))  # as `python bench/bench_ppo.py` does: benchlib sits beside it
+spec = importlib.util.spec_from_file_location("bench_ppo", BENCH / "bench_ppo.py")
 bench_ppo = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench_ppo)
 
