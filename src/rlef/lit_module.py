@@ -305,7 +305,7 @@ def _numpy_state() -> tuple:
 def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
     t = cfg.trainer
     strategy = instantiate(t.strategy) if isinstance(t.strategy, DictConfig) else t.strategy
-    if hasattr(strategy, "config") and isinstance(getattr(strategy, "config", None), dict):
+    if isinstance(getattr(strategy, "config", None), dict):
         strategy.config["gradient_clipping"] = cfg.algo.grad_clip  # DeepSpeed: Lightning would write 0
     # iterNNNNNN.ckpt, NNNNNN = the last completed iteration. The new file is written (atomically,
     # via an fsspec transaction) before the previous one is removed: a kill never leaves none.
