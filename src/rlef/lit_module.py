@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,8 +26,10 @@ import lightning.pytorch as L
 import numpy as np
 import torch
 from hydra.utils import instantiate
+from lightning.fabric.utilities.seed import reset_seed
 from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.strategies import DDPStrategy, DeepSpeedStrategy
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -74,13 +77,21 @@ class RLEFModule(L.LightningModule):
     def _is_deepspeed(self) -> bool:
         return "deepspeed" in type(self.trainer.strategy).__name__.lower()
 
+    def _is_zero3(self) -> bool:
+        return self._is_deepspeed() and self.trainer.strategy.zero_stage_3
+
     def on_fit_start(self) -> None:
-        per_rank = self.algo.minibatch_size // self.trainer.world_size
-        if self._is_deepspeed() and per_rank > self.algo.micro_batch_size:
-            raise RuntimeError(
-                "DeepSpeed ZeRO-3 keeps only the last micro-batch's gradient under manual accumulation "
-                f"(measured, slurm/README.md): set algo.micro_batch_size={per_rank} (the per-rank minibatch) "
-                "or use trainer=ddp")
+        if self._is_zero3() and self.algo.lora.enabled:
+            raise RuntimeError("algo.lora.enabled=true is not supported with DeepSpeed ZeRO-3 (the adapters could "
+                               "not be merged into sharded weights): use trainer=ddp or full fine-tuning")
+
+    def _begin_micro_batch(self) -> None:
+        """What DeepSpeed's engine.forward does before each micro-batch: move ZeRO's micro-step
+        counter, without which every backward OVERWRITES the gradient partitions instead of adding
+        to them (measured: only the last micro-batch survived). Our micro-batches call the module
+        directly; Lightning runs engine.forward once per training_step, i.e. once per iteration."""
+        if self._is_deepspeed():
+            self.trainer.strategy.deepspeed_engine.optimizer.clear_backward_seen_flag()
 
     def configure_optimizers(self):
         a = self.algo
@@ -195,6 +206,7 @@ class RLEFModule(L.LightningModule):
         optimizer.zero_grad()
         stats: dict[str, float] = {}
         for batch in group:
+            self._begin_micro_batch()
             p_loss, v_loss, parts = experience.micro_batch_loss(self.model, batch, self.algo.clip,
                                                                 self.algo.value_clip, self.algo.value_coef)
             w_tok, w_turn = batch.response_mask.sum().item() / tokens, batch.turn_mask.sum().item() / turns
@@ -234,16 +246,17 @@ class RLEFModule(L.LightningModule):
 
     def export_policy(self, path: Path) -> None:
         """The policy as a plain Hugging Face model (LoRA merged) that task=eval loads with
-        model.kind=hf model.name_or_path=<path>. Rank 0 only; at ZeRO-3 the weights are
-        sharded, use the Lightning checkpoint (deepspeed's zero_to_fp32) instead."""
-        if not self.trainer.is_global_zero or self._is_deepspeed():
-            return
-        import copy
-
+        model.kind=hf model.name_or_path=<path>. Every rank calls it: at ZeRO-3 the weights are
+        sharded and gathered one tensor at a time into rank 0's host memory; rank 0 writes."""
         policy = self.model.policy
+        state = _gathered_state_dict(policy, self.trainer.is_global_zero) if self._is_zero3() else None
+        if not self.trainer.is_global_zero:
+            return
         if hasattr(policy, "merge_and_unload"):
+            import copy
+
             policy = copy.deepcopy(policy).merge_and_unload()
-        policy.save_pretrained(path)
+        policy.save_pretrained(path, state_dict=state)
         self.tokenizer.save_pretrained(path)
 
     def _write_rollouts(self, iteration: int, episodes: list) -> None:
@@ -259,20 +272,22 @@ class RLEFModule(L.LightningModule):
         not know the files of the run before it)."""
         if self.trainer.is_global_zero:
             found = sorted((self.run_dir / "checkpoints").glob("iter[0-9]*.ckpt"))
-            for old in found[:-1]:
-                old.unlink(missing_ok=True)
+            for old in found[:-1]:  # a DeepSpeed checkpoint is a folder of shards
+                shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        # The frozen reference is rebuilt from the initial weights at start-up: not stored.
-        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items()
-                                    if not k.startswith("model.reference.")}
+        # The frozen reference is rebuilt from the initial weights at start-up: not stored. (Under
+        # DeepSpeed the engine writes the weights itself, in shards, and there is no state_dict.)
+        if "state_dict" in checkpoint:
+            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items()
+                                        if not k.startswith("model.reference.")}
         checkpoint["rlef"] = {"iteration": self.current_epoch, "best_val": self.best_val,
                               "rng": {"python": random.getstate(), "numpy": _numpy_state(),
                                       "torch": torch.get_rng_state()}}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        state = checkpoint["state_dict"]
-        for key, value in self.state_dict().items():
+        state = checkpoint.get("state_dict")  # None under DeepSpeed: its engine restores the shards
+        for key, value in self.state_dict().items() if state is not None else ():
             if key.startswith("model.reference."):
                 state[key] = value
         extra = checkpoint.get("rlef", {})
@@ -288,6 +303,19 @@ class RLEFModule(L.LightningModule):
             trim_metrics(self.run_dir / "iterations.csv", resumed)
 
 
+def _gathered_state_dict(module: torch.nn.Module, keep: bool) -> dict | None:
+    """ZeRO-3 shards every parameter over the ranks: all ranks gather them one at a time (no
+    whole 70B model on any GPU) and the rank with `keep` copies each to host memory."""
+    import deepspeed
+
+    state = {}
+    for name, param in module.named_parameters():
+        with deepspeed.zero.GatheredParameters([param]):
+            if keep:
+                state[name] = param.detach().to("cpu", copy=True)
+    return state if keep else None
+
+
 def _bar() -> Progress:
     """Rich progress bars in a terminal; silent in batch jobs (log lines carry the progress)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -300,6 +328,24 @@ def _numpy_state() -> tuple:
     torch.load(weights_only=True), which refuses numpy arrays."""
     name, keys, pos, has_gauss, gauss = np.random.get_state()
     return name, torch.from_numpy(keys.copy()), int(pos), int(has_gauss), float(gauss)
+
+
+class CPUDeepSpeedStrategy(DeepSpeedStrategy):
+    """Lightning's DeepSpeed strategy on CPU processes (gloo). Lightning refuses any accelerator
+    but CUDA; DeepSpeed itself runs ZeRO on CPU. trainer=deepspeed_z3_cpu runs the paper-scale
+    code path (sharded init, ZeRO-3 accumulation, sharded checkpoints, export) without a GPU."""
+
+    def setup_environment(self) -> None:
+        DDPStrategy.setup_environment(self)  # DeepSpeedStrategy's only addition is the CUDA check
+
+    def setup_distributed(self) -> None:
+        reset_seed()  # as DeepSpeedStrategy, minus its check of CUDA device indices
+        self.set_world_ranks()
+        self._init_deepspeed_distributed()
+
+    @property
+    def root_device(self) -> torch.device:
+        return torch.device("cpu", 0)  # DeepSpeed's engine reads the device index
 
 
 def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
