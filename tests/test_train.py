@@ -1,6 +1,7 @@
 """task=train end to end on tiny_random: the run's files, every training mode, kill -9 resume."""
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,12 +157,19 @@ def test_deepspeed_zero3_on_cpu_trains_like_one_process_then_resumes_from_its_sh
     """trainer=deepspeed_z3_cpu runs the paper-scale strategy on CPU. train_tiny's updates each
     accumulate 2 micro-batches: ZeRO-3 must ADD their gradients (it overwrote them, keeping only
     the last, until lit_module moved DeepSpeed's micro-step counter; that gave a 0.85 difference)."""
-    plain, zero3 = tmp_path / "plain", tmp_path / "zero3"
+    from rlef.models import load_tokenizer, tiny_random_llama
+
+    plain, zero3, saved = tmp_path / "plain", tmp_path / "zero3", tmp_path / "tiny"
+    tokenizer = load_tokenizer(compose_train().model)
+    tiny_random_llama(len(tokenizer)).save_pretrained(saved)  # the same weights, loaded by from_pretrained
+    tokenizer.save_pretrained(saved)
+    zero3_args = ("trainer=deepspeed_z3_cpu", "model.kind=hf", f"model.name_or_path={saved}")
     train(plain, "algo.max_updates=2")
-    train(zero3, "algo.max_updates=2", "trainer=deepspeed_z3_cpu")
+    first = train(zero3, "algo.max_updates=2", *zero3_args)
     assert _relative_difference(plain, zero3) < 1e-4  # measured 2e-6 (float summation order)
+    assert re.search(r" (\d+) tensors, \1 sharded at creation", first.stdout + first.stderr)  # all of them
     assert (zero3 / "checkpoints" / "iter000000.ckpt").is_dir()  # DeepSpeed writes a folder of shards
-    done = train(zero3, "algo.max_updates=4", "trainer=deepspeed_z3_cpu")
+    done = train(zero3, "algo.max_updates=4", *zero3_args)
     assert "resuming at iteration 1" in done.stdout + done.stderr
     assert [r["iteration"] for r in rows(zero3)] == ["0", "1"]
     assert sorted(p.name for p in (zero3 / "checkpoints").iterdir())[-1] == "iter000001.ckpt"

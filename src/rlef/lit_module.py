@@ -65,13 +65,33 @@ def rollout_config(cfg: DictConfig, temperature: float, top_p: float) -> Rollout
 
 class RLEFModule(L.LightningModule):
     def __init__(self, model, tokenizer, executor, train_problems, valid_problems, cfg: DictConfig, run_dir: Path):
+        """model: a rlef.models.PolicyCritic, or a zero-argument function building one, which
+        configure_model calls (how train_task passes it: sharded at creation under ZeRO-3)."""
         super().__init__()
-        self.model = model  # rlef.models.PolicyCritic
+        self.model = model if isinstance(model, torch.nn.Module) else None
+        self._build_model = None if self.model is not None else model
         self.automatic_optimization = False
         self.tokenizer, self.executor, self.cfg, self.algo = tokenizer, executor, cfg, cfg.algo
         self.train_problems, self.valid_problems, self.run_dir = train_problems, valid_problems, Path(run_dir)
         self.multi_turn = cfg.algo.mode != "single_turn"
         self.best_val = float("-inf")
+
+    def configure_model(self) -> None:
+        """Lightning calls this inside strategy.model_sharded_context(): under ZeRO-3 that is
+        deepspeed.zero.Init, so every weight of the policy, the critic and the reference is
+        sharded over the ranks as it is created, and HfDeepSpeedConfig makes from_pretrained
+        load each checkpoint shard straight into those partitions: no rank ever holds a whole
+        70B model. Elsewhere it simply builds the module (once: resume calls it again)."""
+        if self.model is not None:
+            return
+        if self._is_zero3():
+            from transformers.integrations import HfDeepSpeedConfig
+
+            self._hf_zero3 = HfDeepSpeedConfig(self.trainer.strategy.config)  # transformers holds a weak ref
+        self.model = self._build_model()
+        tensors = list(self.model.parameters())
+        log.info("built policy, critic and reference: %d tensors, %d sharded at creation (ZeRO-3)", len(tensors),
+                 sum(hasattr(t, "ds_id") for t in tensors))
 
     # ---- optimisation -------------------------------------------------------------------
     def _is_deepspeed(self) -> bool:

@@ -118,6 +118,17 @@ def _decoder_and_head(lm):
     return lm.get_decoder(), lm.get_output_embeddings()
 
 
+class ValueHead(torch.nn.Linear):
+    """The critic's scalar output layer, zero at creation: V = 0 before any update, so a random
+    head adds no spurious advantage signal. Zeroed inside __init__ because ZeRO-3's zero.Init
+    shards a module's weights when its __init__ returns; zeroing afterwards would miss the shards."""
+
+    def __init__(self, hidden_size: int):
+        super().__init__(hidden_size, 1)
+        torch.nn.init.zeros_(self.weight)
+        torch.nn.init.zeros_(self.bias)
+
+
 class PolicyCritic(torch.nn.Module):
     """The policy LM, the turn-level critic and the frozen reference policy as ONE module, so a
     single optimizer with two parameter groups trains both (Lightning's DeepSpeed strategy takes
@@ -129,7 +140,10 @@ class PolicyCritic(torch.nn.Module):
     reference="adapter_off" (LoRA only) computes rho with the adapters disabled: no second copy.
     """
 
-    def __init__(self, policy, critic: str = "separate", reference: str = "copy", lora=None):
+    def __init__(self, policy, critic: str = "separate", reference: str = "copy", lora=None, fresh_copy=None):
+        """fresh_copy: a zero-argument function returning another instance of the initial policy
+        (train_task loads it again: under ZeRO-3 a sharded module cannot be deep-copied);
+        default: copy.deepcopy(policy)."""
         super().__init__()
         if critic not in ("separate", "shared"):
             raise ValueError(f"algo.critic must be separate or shared, got {critic!r}")
@@ -139,13 +153,11 @@ class PolicyCritic(torch.nn.Module):
             raise ValueError("algo.reference=adapter_off needs algo.lora.enabled=true (rho = the base weights)")
         import copy
 
+        clone = fresh_copy or (lambda: copy.deepcopy(policy))
         self.critic_mode, self.reference_mode = critic, reference
-        self.reference = copy.deepcopy(policy).requires_grad_(False).eval() if reference == "copy" else None
-        decoder, _ = _decoder_and_head(policy)
-        self.critic_body = copy.deepcopy(decoder) if critic == "separate" else None
-        self.value_head = torch.nn.Linear(policy.config.hidden_size, 1)
-        torch.nn.init.zeros_(self.value_head.weight)  # V = 0 before any update: no spurious
-        torch.nn.init.zeros_(self.value_head.bias)  # advantage signal from a random head
+        self.reference = clone().requires_grad_(False).eval() if reference == "copy" else None
+        self.critic_body = _decoder_and_head(clone())[0] if critic == "separate" else None
+        self.value_head = ValueHead(policy.config.hidden_size)
         self.policy = _with_lora(policy, lora) if lora and lora.enabled else policy
 
     def train(self, mode: bool = True):

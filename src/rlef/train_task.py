@@ -50,8 +50,13 @@ def main(cfg: DictConfig) -> dict:
     record_run(out, cfg)
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.model)
-    policy = load_model(cfg.model, tokenizer, device="cpu")  # Lightning moves it to the accelerator
-    model = PolicyCritic(policy, cfg.algo.critic, cfg.algo.reference, cfg.algo.lora)
+
+    def build_model() -> PolicyCritic:  # called by RLEFModule.configure_model (sharded under ZeRO-3)
+        def load():  # Lightning moves the module to the accelerator
+            return load_model(cfg.model, tokenizer, device="cpu")
+
+        return PolicyCritic(load(), cfg.algo.critic, cfg.algo.reference, cfg.algo.lora, fresh_copy=load)
+
     train = load_problems(cfg.data, "train")
     valid = load_problems(cfg.data, cfg.train.valid_split)[: cfg.algo.val_problems or None]
     iterations = math.ceil(cfg.algo.max_updates / updates_per_iteration(cfg.algo))
@@ -59,7 +64,7 @@ def main(cfg: DictConfig) -> dict:
              len(valid), iterations, cfg.algo.rollouts_per_iteration, updates_per_iteration(cfg.algo))
     last = latest_checkpoint(out / "checkpoints")
     with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
-        module = RLEFModule(model, tokenizer, executor, train, valid, cfg, out)
+        module = RLEFModule(build_model, tokenizer, executor, train, valid, cfg, out)
         trainer = build_trainer(cfg, out, iterations)
         if last:
             log.info("resuming from %s", last)
