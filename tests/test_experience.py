@@ -1,4 +1,6 @@
 """Episodes -> PPO tensors, and the policy + turn-level critic module, on hand-built episodes."""
+from dataclasses import replace
+
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -72,6 +74,18 @@ def test_advantages_are_kl_shaped_returns_minus_values_normalised_over_turns():
     expected = (raw - raw.mean()) / raw.std()
     assert torch.cat([out[0].advantages[0], out[1].advantages[0]]).tolist() == pytest.approx(expected.tolist(),
                                                                                                abs=1e-5)
+
+def test_filler_batches_of_weight_zero_stay_out_of_the_advantage_statistics():
+    """Filler batches keep ranks in step; they must not shift the real batches' advantages."""
+    a = scored(experience.collate([episode([(2, 1, True), (2, 1, True)], solved=True)], 0, True),
+               torch.tensor([[0.2, 0.4]]), torch.tensor([[0.5, 0.1]]))
+    b = scored(experience.collate([episode([(2, 1, True)], solved=False)], 0, True),
+               torch.tensor([[0.0]]), torch.tensor([[0.0]]))
+    alone = experience.assign_advantages([a, b], kl_beta=0.05, gamma=1.0)
+    padded = experience.assign_advantages([a, b, replace(b, weight=0.0)], kl_beta=0.05, gamma=1.0)
+    assert [x.advantages.tolist() for x in padded[:2]] == [x.advantages.tolist() for x in alone]
+    assert padded[2].advantages.abs().sum() == 0
+
 
 
 @pytest.fixture(params=["separate", "shared"])

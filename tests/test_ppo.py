@@ -91,3 +91,13 @@ def test_explained_variance_is_one_for_a_perfect_critic():
 def test_normalised_advantages_have_zero_mean_unit_std():
     adv = ppo.normalize(torch.tensor([1.0, 2.0, 3.0, 10.0]))
     assert adv.mean().abs() < 1e-6 and adv.std().item() == pytest.approx(1.0, rel=1e-4)
+
+
+def test_normalisation_over_ranks_uses_the_whole_iteration_statistics():
+    """Two ranks' shares, each normalised with the summed statistics, equal the normalised whole."""
+    whole = torch.tensor([1.0, 2.0, 3.0, 10.0, -4.0])
+    shares = [whole[:2], whole[2:]]
+    total = sum(torch.stack([torch.tensor(float(s.numel())), s.sum(), (s ** 2).sum()]) for s in shares)
+    together = torch.cat([ppo.normalize(s, all_reduce=lambda _: total) for s in shares])
+    assert together.tolist() == pytest.approx(ppo.normalize(whole).tolist(), abs=1e-6)
+    assert ppo.normalize(whole).tolist() == pytest.approx(((whole - whole.mean()) / whole.std()).tolist(), abs=1e-6)

@@ -176,6 +176,30 @@ def test_deepspeed_zero3_on_cpu_trains_like_one_process_then_resumes_from_its_sh
     assert "val_solve_rate" in (zero3 / "policy_best" / "selection.json").read_text()
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_two_zero3_ranks_with_uneven_work_stay_in_step(tmp_path):
+    """Two CPU ranks under ZeRO-3, where every forward and backward is a collective, given
+    uneven work: 5 rollouts (3 + 2 episodes: rank 1 needs a filler micro-batch) and 3 valid
+    problems (2 + 1) sampled one at a time (max_batch=1: rank 0 runs twice the forwards). Without
+    rlef.lockstep this run hangs (checked); here it must finish and write its outputs."""
+    cmd = [sys.executable, str(ROOT / "src" / "run.py"), "experiment=train_tiny", f"hydra.run.dir={tmp_path}",
+           "trainer=deepspeed_z3_cpu", "trainer.devices=2", "algo.rollouts_per_iteration=5", "algo.max_updates=3",
+           "algo.val_problems=3", "rollout.max_batch=1", "execution.workers=1"]
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the ranks, Lightning's child process included
+        pytest.fail("the two ranks fell out of step and hung")
+    assert process.returncode == 0, output[-3000:]
+    assert [r["iteration"] for r in rows(tmp_path)] == ["0"] and float(rows(tmp_path)[0]["updates"]) == 3
+    assert sorted(p.name for p in (tmp_path / "rollouts").iterdir()) == ["iter000000_rank0.jsonl",
+                                                                        "iter000000_rank1.jsonl"]
+    assert (tmp_path / "policy_best" / "selection.json").exists() and (tmp_path / "policy" / "config.json").exists()
+
+
 def test_wandb_is_opt_in_and_works_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")

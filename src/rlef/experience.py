@@ -3,7 +3,8 @@
 One row per episode: the whole dialogue is a single sequence, so one forward pass gives the
 log-probs of every turn's response and the critic's value at every turn's context (contexts
 are prefixes of the dialogue). Each response token carries its own turn's advantage.
-Infra-error episodes never reach this module (the harness failed; they are not the policy's).
+Infra-error episodes only enter as filler batches of weight 0 (the harness failed; they are
+not the policy's).
 """
 from __future__ import annotations
 
@@ -33,10 +34,13 @@ class EpisodeBatch:
     returns: Tensor | None = None  # (B, K) float, sum_{i>=k} R_i
     advantages: Tensor | None = None  # (B, K) float, normalised over the iteration's turns
     kl: Tensor | None = None  # (B, K) float, mean token log-ratio log pi - log rho of response k
+    # 0: a filler batch that only keeps ranks in step (the same number of forwards and backwards
+    # on every rank, which ZeRO-3 and DDP need); it adds nothing to the loss or the statistics.
+    weight: float = 1.0
 
     def to(self, device) -> EpisodeBatch:
         return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)
-                                if getattr(self, f.name) is not None})
+                                if isinstance(getattr(self, f.name), Tensor)})
 
 
 def collate(episodes: Sequence[Episode], pad_id: int, multi_turn: bool) -> EpisodeBatch:
@@ -86,22 +90,28 @@ def score(model, batch: EpisodeBatch) -> EpisodeBatch:
     return replace(batch, old_logp=logp, old_values=values.gather(1, batch.value_index) * batch.turn_mask, kl=kl)
 
 
-def assign_advantages(batches: list[EpisodeBatch], kl_beta: float, gamma: float) -> list[EpisodeBatch]:
+def assign_advantages(batches: list[EpisodeBatch], kl_beta: float, gamma: float,
+                      all_reduce=None) -> list[EpisodeBatch]:
     """R_t = r_t - beta * KL_t; returns-to-go per episode; A_t = G_t - V(c_t), normalised over
-    every turn of the iteration (not per micro-batch)."""
+    every turn of the iteration (not per micro-batch; over all ranks with `all_reduce`, see
+    ppo.normalize). Filler batches (weight 0) are left out of the statistics."""
     done = []
     for batch in batches:
         shaped = (batch.rewards - kl_beta * batch.kl) * batch.turn_mask
         g = torch.stack([ppo.returns(row, gamma) for row in shaped]) * batch.turn_mask
         done.append(replace(batch, returns=g, advantages=(g - batch.old_values) * batch.turn_mask))
-    flat = ppo.normalize(torch.cat([b.advantages[b.turn_mask] for b in done]))
+    real = [b for b in done if b.weight]
+    empty = done[0].advantages.new_zeros(0) if done else torch.zeros(0)
+    flat = ppo.normalize(torch.cat([b.advantages[b.turn_mask] for b in real]) if real else empty,
+                         all_reduce=all_reduce)
     out, start = [], 0
     for b in done:
-        n = int(b.turn_mask.sum())
         advantages = torch.zeros_like(b.advantages)
-        advantages[b.turn_mask] = flat[start:start + n]
+        if b.weight:
+            n = int(b.turn_mask.sum())
+            advantages[b.turn_mask] = flat[start:start + n]
+            start += n
         out.append(replace(b, advantages=advantages))
-        start += n
     return out
 
 

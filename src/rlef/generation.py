@@ -103,9 +103,11 @@ def _pad_cache_left(cache: DynamicCache, pad: int) -> None:
 class HFBackend:
     def __init__(self, model, stop_ids: Sequence[int], pad_id: int, max_batch: int = 32, seed: int = 0,
                  stop_check: Callable[[list[int]], bool] | None = None, check_ids: Sequence[int] = (),
-                 max_saved_mb: int = 2048):
+                 max_saved_mb: int = 2048, lockstep=None):
         """stop_check(tokens) may end a response early; it is only called after a token in
-        `check_ids` (e.g. those containing a backtick), so it costs nothing per step."""
+        `check_ids` (e.g. those containing a backtick), so it costs nothing per step.
+        lockstep: a rlef.lockstep.Lockstep when the model is sharded over ranks (ZeRO-3): each
+        forward is then a collective, and generate() runs the same number on every rank."""
         self.model, self.stop_ids, self.pad_id, self.max_batch = model, set(stop_ids), pad_id, max_batch
         self.stop_check, self.check_ids = stop_check, set(check_ids)
         self.device = next(model.parameters()).device
@@ -117,8 +119,11 @@ class HFBackend:
         self._lengths: list[int] = []  # distinct lengths in _saved, longest first
         self._contexts: Sequence[Sequence[int]] = ()
         self.reused_tokens = 0  # prompt tokens served from saved keys/values (for tests and logs)
+        self.lockstep = lockstep
 
     def _forward(self, input_ids, mask, positions, cache):
+        if self.lockstep is not None:
+            self.lockstep.before_forward()
         out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
                          past_key_values=cache, use_cache=True)
         return out.logits[:, -1], out.past_key_values
@@ -259,6 +264,8 @@ class HFBackend:
                     results[i] = Generation([], [], False)
                 rows = self._merge(rows, self._admit(take))
             self._step(rows, results, params)
+        if self.lockstep is not None:
+            self.lockstep.drain()
         self._saved, self._saving, self._contexts = self._saving, {}, ()
         return results  # type: ignore[return-value]
 

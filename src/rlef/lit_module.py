@@ -20,6 +20,7 @@ import random
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import lightning.pytorch as L
@@ -39,6 +40,7 @@ from rlef import experience
 from rlef.data import problems_for_iteration
 from rlef.execution.types import Limits
 from rlef.generation import SamplingParams
+from rlef.lockstep import Lockstep
 from rlef.ppo import explained_variance
 from rlef.rollout import EpisodeRunner, RolloutConfig, episode_record, hf_backend
 from rlef.train_metrics import append_iteration, rollout_metrics, trim_metrics
@@ -135,7 +137,7 @@ class RLEFModule(L.LightningModule):
         start = time.time()
         episodes = self._rollouts(iteration)
         rollout_s = time.time() - start
-        stats = self._update([e for e in episodes if not e.infra_error])
+        stats = self._update(episodes)
         metrics = {**rollout_metrics(episodes, rollout_s, self.multi_turn), **stats, "iteration": float(iteration),
                    "time/update_s": time.time() - start - rollout_s}
         metrics.update(self._maybe_validate(iteration))
@@ -162,10 +164,11 @@ class RLEFModule(L.LightningModule):
         config = sampling or rollout_config(self.cfg, self.algo.temperature, self.algo.top_p)
         policy = self.model.policy
         policy.eval()
+        lockstep = Lockstep(policy, self.device) if self._is_zero3() and self.trainer.world_size > 1 else None
         backend = hf_backend(policy, self.tokenizer, self.cfg.rollout.max_batch, self.cfg.rollout.stop_after_code,
-                             self._iteration_seed)
+                             self._iteration_seed, lockstep)
         runner = EpisodeRunner(backend, self.tokenizer, self.executor, config, Limits.from_config(self.cfg.execution),
-                               self._iteration_seed)
+                               self._iteration_seed, every_turn=lockstep is not None)
         with _bar() as bar:
             task = bar.add_task(f"rollouts ({len(problems)} episodes)", total=config.max_turns, status="")
 
@@ -177,24 +180,37 @@ class RLEFModule(L.LightningModule):
         policy.train()
         return episodes
 
-    def _micro_batches(self, episodes: list) -> list[experience.EpisodeBatch]:
+    def _sum_over_ranks(self, value: torch.Tensor) -> torch.Tensor:
+        return self.trainer.strategy.reduce(value.to(self.device), reduce_op="sum")
+
+    def _micro_batches(self, episodes: list, filler: list) -> list[experience.EpisodeBatch]:
         """Micro-batches of episodes of similar length (little padding: dialogues range from
-        one short turn to three long ones); _update shuffles them into minibatches."""
+        one short turn to three long ones); _update shuffles them into minibatches. Every rank
+        gets the same number: ranks short of the largest count add filler batches of weight 0
+        (copies of a real batch, or of `filler` episodes), since each micro-batch's forward and
+        backward is a collective under ZeRO-3 (backward under DDP)."""
         order = sorted(range(len(episodes)), key=lambda i: (len(episodes[i].tokens), random.random()))
-        size = self.algo.micro_batch_size
-        pad = self.tokenizer.pad_token_id
+        size, pad = self.algo.micro_batch_size, self.tokenizer.pad_token_id
         batches = [experience.collate([episodes[i] for i in order[s:s + size]], pad, self.multi_turn).to(self.device)
                    for s in range(0, len(order), size)]
+        counts = torch.zeros(self.trainer.world_size)
+        counts[self.global_rank] = len(batches)
+        missing = int(self._sum_over_ranks(counts).max().item()) - len(batches)
+        if missing:
+            template = batches[0] if batches else \
+                experience.collate(filler[:size], pad, self.multi_turn).to(self.device)
+            batches += [replace(template, weight=0.0) for _ in range(missing)]
         self.model.eval()  # no dropout while scoring the old policy
         scored = [experience.score(self.model, b) for b in batches]
         self.model.train()
-        return experience.assign_advantages(scored, self.algo.kl_beta, self.algo.gamma)
+        return experience.assign_advantages(scored, self.algo.kl_beta, self.algo.gamma, self._sum_over_ranks)
 
     def _update(self, episodes: list) -> dict[str, float]:
-        if not episodes:
+        usable = [e for e in episodes if not e.infra_error]
+        if not self._sum_over_ranks(torch.tensor(float(len(usable)))).item():
             log.warning("no scorable episode this iteration (all infra errors): no update")
             return {}
-        batches = self._micro_batches(episodes)
+        batches = self._micro_batches(usable, filler=episodes)
         per_minibatch = max(1, self.algo.minibatch_size // self.trainer.world_size // self.algo.micro_batch_size)
         totals: dict[str, float] = {}
         steps = 0
@@ -210,9 +226,10 @@ class RLEFModule(L.LightningModule):
                     steps += 1
                     bar.update(task, advance=1, status=f"value loss {totals.get('losses/value', 0) / steps:.3f}")
         stats = {k: v / steps for k, v in totals.items()}
-        returns = torch.cat([b.returns[b.turn_mask] for b in batches])
-        old_values = torch.cat([b.old_values[b.turn_mask] for b in batches])
-        kl = torch.cat([b.kl[b.turn_mask] for b in batches])
+        real = [b for b in batches if b.weight] or batches[:1]  # (a rank with fillers only logs its fillers)
+        returns = torch.cat([b.returns[b.turn_mask] for b in real])
+        old_values = torch.cat([b.old_values[b.turn_mask] for b in real])
+        kl = torch.cat([b.kl[b.turn_mask] for b in real])
         stats.update({"losses/explained_variance": explained_variance(old_values, returns).item(),
                       "kl/ref": kl.mean().item(), "returns/mean": returns.mean().item(),
                       "values/mean": old_values.mean().item(), "updates": float(steps)})
@@ -221,15 +238,16 @@ class RLEFModule(L.LightningModule):
     def _step(self, group: list[experience.EpisodeBatch]) -> dict[str, float]:
         """One optimizer update on a minibatch, accumulated over its micro-batches."""
         optimizer, scheduler = self.optimizers(), self.lr_schedulers()
-        tokens = sum(b.response_mask.sum().item() for b in group)
-        turns = sum(b.turn_mask.sum().item() for b in group)
+        tokens = max(1, sum(b.weight * b.response_mask.sum().item() for b in group))
+        turns = max(1, sum(b.weight * b.turn_mask.sum().item() for b in group))
         optimizer.zero_grad()
         stats: dict[str, float] = {}
         for batch in group:
             self._begin_micro_batch()
             p_loss, v_loss, parts = experience.micro_batch_loss(self.model, batch, self.algo.clip,
                                                                 self.algo.value_clip, self.algo.value_coef)
-            w_tok, w_turn = batch.response_mask.sum().item() / tokens, batch.turn_mask.sum().item() / turns
+            w_tok = batch.weight * batch.response_mask.sum().item() / tokens
+            w_turn = batch.weight * batch.turn_mask.sum().item() / turns
             self.manual_backward(p_loss * w_tok + v_loss * w_turn)
             for key, value in parts.items():
                 weight = w_turn if key == "losses/value" else w_tok
@@ -258,9 +276,10 @@ class RLEFModule(L.LightningModule):
         rate = (solved[0] / solved[1].clamp(min=1)).item()
         if rate > self.best_val:
             self.best_val = rate
-            self.export_policy(self.run_dir / "policy_best")
-            (self.run_dir / "policy_best" / "selection.json").write_text(
-                json.dumps({"iteration": iteration, "updates": step, "val_solve_rate": rate}) + "\n")
+            self.export_policy(self.run_dir / "policy_best")  # every rank: ZeRO-3 gathers the shards
+            if self.trainer.is_global_zero:
+                (self.run_dir / "policy_best" / "selection.json").write_text(
+                    json.dumps({"iteration": iteration, "updates": step, "val_solve_rate": rate}) + "\n")
         log.info("valid at %d updates: solve rate %.3f (best %.3f)", step, rate, self.best_val)
         return {"val/solve_rate": rate, "val/best": self.best_val}
 

@@ -50,11 +50,18 @@ def returns(rewards: Tensor, gamma: float = 1.0) -> Tensor:
     return out
 
 
-def normalize(advantages: Tensor, eps: float = 1e-8) -> Tensor:
-    """Zero mean, unit variance over the batch of turns (one advantage per turn)."""
-    if advantages.numel() < 2:
-        return advantages - advantages.mean()
-    return (advantages - advantages.mean()) / (advantages.std() + eps)
+def normalize(advantages: Tensor, eps: float = 1e-8, all_reduce=None) -> Tensor:
+    """Zero mean, unit variance over the batch of turns (one advantage per turn). all_reduce,
+    if given, sums a tensor over ranks: the statistics are then those of the whole iteration,
+    not of one rank's share of it."""
+    stats = torch.stack([torch.tensor(float(advantages.numel()), device=advantages.device),
+                         advantages.sum(), (advantages ** 2).sum()])
+    n, total, squares = all_reduce(stats) if all_reduce is not None else stats
+    mean = total / n.clamp(min=1)
+    if n < 2:
+        return advantages - mean
+    std = ((squares - n * mean ** 2).clamp(min=0) / (n - 1)).sqrt()  # unbiased, as torch.std
+    return (advantages - mean) / (std + eps)
 
 
 def policy_loss(logp: Tensor, old_logp: Tensor, behaviour_logp: Tensor, advantages: Tensor, mask: Tensor,

@@ -144,21 +144,26 @@ def stop_token_ids(tokenizer, model) -> list[int]:
     return sorted(i for i in ids if i is not None)
 
 
-def hf_backend(model, tokenizer, max_batch: int, stop_after_code: bool, seed: int = 0) -> HFBackend:
+def hf_backend(model, tokenizer, max_batch: int, stop_after_code: bool, seed: int = 0, lockstep=None) -> HFBackend:
     """The Hugging Face backend for episodes. stop_after_code ends a reply at its first complete
-    ```python block (a CPU-scale saving, not in the paper: the rest is prose nobody runs)."""
+    ```python block (a CPU-scale saving, not in the paper: the rest is prose nobody runs).
+    lockstep: see HFBackend (ZeRO-3-sharded policies)."""
     check_ids = []
     if stop_after_code:
         check_ids = [i for token, i in tokenizer.get_vocab().items()
                      if "`" in tokenizer.convert_tokens_to_string([token])]
     return HFBackend(model, stop_token_ids(tokenizer, model), tokenizer.pad_token_id, max_batch, seed,
-                     stop_check=lambda ids: has_closed_python_block(tokenizer.decode(ids)), check_ids=check_ids)
+                     stop_check=lambda ids: has_closed_python_block(tokenizer.decode(ids)), check_ids=check_ids,
+                     lockstep=lockstep)
 
 
 class EpisodeRunner:
     def __init__(self, backend: GenerationBackend, tokenizer, executor: Executor, cfg: RolloutConfig,
-                 limits: Limits, seed: int = 0):
+                 limits: Limits, seed: int = 0, every_turn: bool = False):
+        """every_turn: call the backend on every turn, with no context once none is left, as a
+        backend in lockstep with other ranks needs (rlef.lockstep: they may still be sampling)."""
         self.backend, self.tokenizer, self.executor, self.cfg, self.limits = backend, tokenizer, executor, cfg, limits
+        self.every_turn = every_turn
         self.chat = ChatFormat(tokenizer, cfg.system_prompt)
         self.rng = random.Random(seed)
         self._failures: list[tuple[str, ExecutionResult]] = []  # for random feedback (paper C.2)
@@ -175,7 +180,7 @@ class EpisodeRunner:
         episodes = [self.start(p) for p in problems]
         live = list(range(len(episodes)))
         for turn in range(self.cfg.max_turns):
-            if not live:
+            if not live and not self.every_turn:
                 break
             generations = self.backend.generate([episodes[i].tokens for i in live], self.cfg.sampling)
             for i, generation in zip(live, generations):
