@@ -1,5 +1,4 @@
 """One property of the CodeContests output checker per test."""
-import time
 
 from rlef.execution.checker import outputs_match
 
@@ -111,10 +110,10 @@ def test_underscore_numbers_are_not_numbers():
     assert not outputs_match("1000.0", "1_000")
 
 
-def test_large_output_is_checked_quickly():
+def test_a_million_line_output_is_compared_in_full():
+    # Correctness only: speed belongs to bench/, not to a timed assert that fails on a busy machine.
     expected = "\n".join(str(i) for i in range(1_000_000)) + "\n"
     observed = expected.replace("\n", "\r\n")
-    start = time.perf_counter()
     assert outputs_match(expected, observed)
     assert not outputs_match(expected, observed + "x")
-    assert time.perf_counter() - start < 2.0
+    assert not outputs_match(expected, observed.replace("\r\n999999", "\r\n999998"))
