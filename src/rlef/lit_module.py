@@ -92,8 +92,8 @@ class RLEFModule(L.LightningModule):
             self._hf_zero3 = HfDeepSpeedConfig(self.trainer.strategy.config)  # transformers holds a weak ref
         self.model = self._build_model()
         tensors = list(self.model.parameters())
-        log.info("built policy, critic and reference: %d tensors, %d sharded at creation (ZeRO-3)", len(tensors),
-                 sum(hasattr(t, "ds_id") for t in tensors))
+        sharded = f", {sum(hasattr(t, 'ds_id') for t in tensors)} sharded at creation" if self._is_zero3() else ""
+        log.info("built policy, critic and reference: %d tensors%s", len(tensors), sharded)
 
     # ---- optimisation -------------------------------------------------------------------
     def _is_deepspeed(self) -> bool:
