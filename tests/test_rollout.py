@@ -54,6 +54,16 @@ def test_episode_ends_as_soon_as_public_tests_pass(tokenizer, executor):
 
 
 @pytest.mark.sandbox
+def test_in_lockstep_the_backend_is_called_every_turn_even_with_nothing_left(tokenizer, executor):
+    """every_turn: other ranks may still be sampling, and a lockstep backend must take part."""
+    backend = Scripted(tokenizer, [RIGHT])
+    runner = EpisodeRunner(backend, tokenizer, executor, RolloutConfig(max_turns=3), Limits(time_s=2), every_turn=True)
+    (episode,) = runner.run([ADD])
+    assert episode.solved and len(episode.turns) == 1
+    assert [len(contexts) for contexts in backend.calls] == [1, 0, 0]
+
+
+@pytest.mark.sandbox
 def test_turn_limit_ends_a_failing_episode_and_final_code_is_judged(tokenizer, executor):
     (episode,), _ = run(tokenizer, executor, [WRONG], max_turns=3)
     assert len(episode.turns) == 3 and not episode.solved
