@@ -11,7 +11,7 @@ and carry their own position ids, so merging rows of different lengths is exact.
 Across calls (turns of an episode), the keys/values of every finished sequence are kept until
 the next call: a context that extends one of them (previous context + reply + feedback) only
 prefills its new tokens. Multi-turn rollouts would otherwise re-read the whole dialogue every
-turn. Bounded by `max_saved_tokens`; a context without a saved prefix is prefilled in full.
+turn. Bounded by `max_saved_mb`; a context without a saved prefix is prefilled in full.
 """
 from __future__ import annotations
 

@@ -193,9 +193,8 @@ class RLEFModule(L.LightningModule):
         size, pad = self.algo.micro_batch_size, self.tokenizer.pad_token_id
         batches = [experience.collate([episodes[i] for i in order[s:s + size]], pad, self.multi_turn).to(self.device)
                    for s in range(0, len(order), size)]
-        counts = torch.zeros(self.trainer.world_size)
-        counts[self.global_rank] = len(batches)
-        missing = int(self._sum_over_ranks(counts).max().item()) - len(batches)
+        most = self.trainer.strategy.reduce(torch.tensor(float(len(batches)), device=self.device), reduce_op="max")
+        missing = int(most.item()) - len(batches)
         if missing:
             template = batches[0] if batches else \
                 experience.collate(filler[:size], pad, self.multi_turn).to(self.device)
