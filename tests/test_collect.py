@@ -1,4 +1,5 @@
 """results/ files come from run directories, with their command written next to them."""
+import csv
 import json
 
 from rlef.analysis.collect import collect
@@ -53,3 +54,28 @@ def test_a_resumed_training_run_lists_every_start(tmp_path):
     (run / "iterations.csv").write_text("iteration\n0\n")
     page = collect(run, tmp_path / "results" / "train_y")[1].read_text()
     assert page.count("- 20") == 2  # two dated starts
+
+
+def test_feedback_use_counts_recoveries_and_repeated_code_per_iteration(tmp_path):
+    def episode(*turns):  # (code, public_passed) per turn
+        return {"turns": [{"code": c, "public_passed": ok} for c, ok in turns]}
+
+    rollouts = tmp_path / "run" / "rollouts"
+    rollouts.mkdir(parents=True)
+    first = [episode(("print(1)", True)),  # solved at once: not counted
+             episode(("print(1)", False), ("print(2)", True)),  # recovered, changed code
+             episode(("print(1)", False), ("print(1)", False), ("print(1)", False))]  # repeated, never passed
+    (rollouts / "iter000000_rank0.jsonl").write_text("".join(json.dumps(e) + "\n" for e in first[:2]))
+    (rollouts / "iter000000_rank1.jsonl").write_text(json.dumps(first[2]) + "\n")
+    (rollouts / "iter000001_rank0.jsonl").write_text(json.dumps(episode(("", False), ("x=1", False))) + "\n")
+    (tmp_path / "run" / "run_info.json").write_text(json.dumps({"argv": ["src/run.py"], "git_sha": "abc",
+                                                                "git_dirty": False, "started": "now", "host": "h"}))
+    (tmp_path / "run" / "iterations.csv").write_text("iteration\n0\n1\n")
+    written = collect(tmp_path / "run", tmp_path / "results" / "train_z")
+    with written[2].open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["episodes"], r["failed_turn1"], r["recovered"]) for r in rows] == [("3", "2", "1"), ("1", "1", "0")]
+    assert float(rows[0]["recovery_rate"]) == 0.5 and float(rows[0]["same_code_turn2"]) == 0.5
+    assert 0 < float(rows[0]["chrf_turn1_2"]) < 100  # mean of an identical pair (100) and a changed one
+    assert rows[1]["same_code_turn2"] == "" and rows[1]["chrf_turn1_2"] == ""  # no code in turn 1: no pair
+    assert "train_z_feedback.csv" in written[1].read_text()

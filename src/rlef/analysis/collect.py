@@ -6,12 +6,16 @@ writes results/<name>.csv (the run's results.csv), results/<name>_per_family.csv
 results/<name>_turns.json (per-turn error types, recoveries, chrF) and results/<name>.md
 (the command, git sha and date that produced them), so every committed number has its
 command next to it. A training run (task=train) gives results/<name>_iterations.csv (one row
-per iteration) and results/<name>.md, which also records the checkpoint selected on valid.
+per iteration), results/<name>_feedback.csv (per iteration, from the rollouts: how the episodes
+whose first turn failed the public tests used the feedback) and results/<name>.md, which also
+records the checkpoint selected on valid.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -21,11 +25,41 @@ def _command(info: dict) -> str:
     return "python " + " ".join(shlex.quote(a) for a in ["src/run.py", *info["argv"][1:]])
 
 
+def _feedback_row(iteration: int, episodes: list[dict]) -> dict:
+    from rlef.evaluation import chrf
+
+    failed = [e for e in episodes if len(e["turns"]) > 1 and not e["turns"][0]["public_passed"]]
+    recovered = [e for e in failed if any(t["public_passed"] for t in e["turns"][1:])]
+    pairs = [(e["turns"][0]["code"], e["turns"][1]["code"]) for e in failed if e["turns"][0]["code"]
+             and e["turns"][1]["code"]]
+    return {"iteration": iteration, "episodes": len(episodes), "failed_turn1": len(failed),
+            "recovered": len(recovered), "recovery_rate": len(recovered) / len(failed) if failed else "",
+            "same_code_turn2": sum(a == b for a, b in pairs) / len(pairs) if pairs else "",
+            "chrf_turn1_2": sum(chrf(a, b) for a, b in pairs) / len(pairs) if pairs else ""}
+
+
+def feedback_use(rollouts: Path, out: Path) -> Path:
+    """Per iteration: episodes whose turn 1 failed the public tests and went on, how many passed
+    them at a later turn, and how much turn 2's code differs from turn 1's (chrF, exact repeats)."""
+    by_iteration: dict[int, list[dict]] = {}
+    for path in sorted(rollouts.glob("iter*_rank*.jsonl")):
+        iteration = int(re.match(r"iter(\d+)_", path.name).group(1))
+        by_iteration.setdefault(iteration, []).extend(json.loads(line) for line in path.read_text().splitlines())
+    rows = [_feedback_row(i, episodes) for i, episodes in sorted(by_iteration.items())]
+    with out.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(_feedback_row(0, []).keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
 def collect_train(run_dir: Path, target: Path) -> list[Path]:
     info = json.loads((run_dir / "run_info.json").read_text())
     target.parent.mkdir(parents=True, exist_ok=True)
     written = [target.parent / f"{target.name}_iterations.csv", target.with_suffix(".md")]
     shutil.copyfile(run_dir / "iterations.csv", written[0])
+    if (run_dir / "rollouts").is_dir():
+        written.append(feedback_use(run_dir / "rollouts", target.parent / f"{target.name}_feedback.csv"))
     history = run_dir / "run_history.jsonl"
     starts = [json.loads(line) for line in history.read_text().splitlines()] if history.is_file() else []
     restarts = "".join(f"- {s['started']}: `{_command(s)}` (git {s['git_sha'][:10]})\n" for s in starts)
@@ -36,8 +70,8 @@ def collect_train(run_dir: Path, target: Path) -> list[Path]:
         f"at git {info['git_sha']} (dirty: {info['git_dirty']}), started {info['started']} on {info['host']}.\n"
         f"Checkpoint selected on valid (policy_best/selection.json): `{selected}`.\n"
         + (f"\nEvery start of the run (resumes included):\n\n{restarts}\n" if restarts else "") +
-        f"Files: `{written[0].name}` (one row per iteration); the run directory also had rollouts/ "
-        "with every episode of every iteration.\n")
+        f"Files: {', '.join(f'`{w.name}`' for w in written if w.suffix == '.csv')} (one row per iteration); "
+        "the run directory also had rollouts/ with every episode of every iteration.\n")
     return written
 
 
