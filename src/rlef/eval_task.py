@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rlef.data import load_problems
-from rlef.evaluation import Outcome, bootstrap, chrf, n_at_k, rollouts_for_budget, turn_category
+from rlef.evaluation import Outcome, bootstrap, chrf, scores_by_problem, turn_category
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.generation import SamplingParams
@@ -36,8 +36,7 @@ def per_problem_scores(episodes: list[Episode], submissions: int, budget: int, t
     for e in episodes:
         if not e.infra_error:
             by_problem[e.problem.id].append(Outcome(e.public_passed, e.solved))
-    drawn = rollouts_for_budget(budget, turns)
-    return {pid: n_at_k(outs, submissions, min(drawn, len(outs))) for pid, outs in by_problem.items()}
+    return scores_by_problem(by_problem, submissions, budget, turns)
 
 
 def turn_analysis(episodes: list[Episode]) -> dict:

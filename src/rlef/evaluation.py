@@ -71,6 +71,13 @@ def rollouts_for_budget(samples: int, turns: int) -> int:
     return max(1, samples // turns)
 
 
+def scores_by_problem(outcomes: dict[str, list[Outcome]], submissions: int, budget: int,
+                      turns: int) -> dict[str, float]:
+    """n@k per problem from each problem's rollouts (infra errors already left out)."""
+    drawn = rollouts_for_budget(budget, turns)
+    return {pid: n_at_k(outs, submissions, min(drawn, len(outs))) for pid, outs in outcomes.items()}
+
+
 @dataclass(frozen=True)
 class Estimate:
     mean: float

@@ -1,0 +1,92 @@
+"""Paired comparison of two evaluations of the same problems: B - A, with a bootstrap CI.
+
+    python -m rlef.analysis.compare outputs/eval/<A> outputs/eval/<B> results/<name>
+
+Each run's n@k is recomputed per problem from its samples.jsonl, exactly as task=eval scores
+it. The difference is resampled over problems, both runs together (a paired bootstrap): the
+between-problem spread, which makes the separate intervals in results/*.csv so wide, cancels.
+Writes results/<name>.csv (one row per mode) and results/<name>.md (the command).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shlex
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from rlef.evaluation import Outcome, bootstrap, scores_by_problem
+
+
+def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict]:
+    """{mode: {problem: n@k}} and the protocol (metric, turns, temperature) of one eval run."""
+    cfg = OmegaConf.load(run_dir / "config.yaml")
+    outcomes: dict[str, dict[str, list[Outcome]]] = defaultdict(lambda: defaultdict(list))
+    turns: dict[str, int] = {}
+    for line in (run_dir / "samples.jsonl").read_text().splitlines():
+        s = json.loads(line)
+        turns[s["mode"]] = cfg.rollout.max_turns if s["mode"] == "multi_turn" else 1
+        if not s["infra_error"]:
+            public = bool(s["turns"]) and s["turns"][-1]["public_passed"]
+            outcomes[s["mode"]][s["problem"]].append(Outcome(public, s["solved"]))
+    scores = {mode: scores_by_problem(by_problem, cfg.eval.submissions, cfg.eval.sample_budget, turns[mode])
+              for mode, by_problem in outcomes.items()}
+    protocol = {"metric": f"{cfg.eval.submissions}@{cfg.eval.sample_budget}", "turns": cfg.rollout.max_turns,
+                "temperature": cfg.eval.temperature, "split": cfg.eval.split, "data": cfg.data.name}
+    return scores, protocol
+
+
+def paired(a: dict[str, float], b: dict[str, float], resamples: int, seed: int) -> dict:
+    if set(a) != set(b):
+        raise ValueError(f"the runs scored different problems: {len(set(a) ^ set(b))} are in only one of them")
+    problems = sorted(a)
+    diff = bootstrap([b[p] - a[p] for p in problems], resamples, seed)
+    return {"problems": len(problems), "solve_rate_a": sum(a.values()) / len(a),
+            "solve_rate_b": sum(b.values()) / len(b),
+            **diff.as_dict("b_minus_a"), "problems_b_better": sum(b[p] > a[p] for p in problems),
+            "problems_a_better": sum(a[p] > b[p] for p in problems)}
+
+
+def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> list[dict]:
+    (scores_a, protocol_a), (scores_b, protocol_b) = run_scores(run_a), run_scores(run_b)
+    if protocol_a != protocol_b:
+        raise ValueError(f"the runs used different protocols: {protocol_a} vs {protocol_b}")
+    return [{"mode": mode, "metric": protocol_a["metric"], "a": str(run_a), "b": str(run_b),
+             **paired(scores_a[mode], scores_b[mode], resamples, seed)} for mode in scores_a if mode in scores_b]
+
+
+def write(rows: list[dict], target: Path) -> list[Path]:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = [target.with_suffix(".csv"), target.with_suffix(".md")]
+    with written[0].open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    command = "python -m rlef.analysis.compare " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    written[1].write_text(f"# {target.name}\n\nProduced by\n\n```bash\n{command}\n```\n\n"
+                          f"Paired bootstrap over problems of B - A; file: `{written[0].name}`.\n")
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_a", type=Path, help="eval run directory A (e.g. the warm start)")
+    parser.add_argument("run_b", type=Path, help="eval run directory B (e.g. the trained policy)")
+    parser.add_argument("target", type=Path, help="results/<name> (no extension)")
+    parser.add_argument("--resamples", type=int, default=2000)
+    args = parser.parse_args()
+    rows = compare(args.run_a, args.run_b, args.resamples)
+    for r in rows:
+        print(f"{r['mode']}: {r['metric']} {r['solve_rate_a']:.3f} -> {r['solve_rate_b']:.3f}, "
+              f"B - A = {r['b_minus_a']:+.3f} [{r['b_minus_a_ci_low']:+.3f}, {r['b_minus_a_ci_high']:+.3f}] "
+              f"over {r['problems']} problems ({r['problems_b_better']} better, {r['problems_a_better']} worse)")
+    for path in write(rows, args.target):
+        print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()

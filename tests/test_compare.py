@@ -1,0 +1,42 @@
+"""Paired comparison of two eval runs: per-problem n@k recomputed from samples.jsonl."""
+import json
+
+import pytest
+from omegaconf import OmegaConf
+
+from rlef.analysis.compare import compare, write
+
+
+def eval_run(path, solved: dict[str, list[bool]], temperature=0.2):
+    """An eval run directory: 1@3 over 3-turn rollouts; each flag is one multi-turn rollout."""
+    path.mkdir(parents=True)
+    OmegaConf.save(OmegaConf.create({"rollout": {"max_turns": 3}, "data": {"name": "mini"},
+                                     "eval": {"submissions": 1, "sample_budget": 3, "split": "test",
+                                              "temperature": temperature}}), path / "config.yaml")
+    lines = [{"mode": "multi_turn", "problem": p, "infra_error": False, "solved": ok,
+              "turns": [{"public_passed": ok}]} for p, flags in solved.items() for ok in flags]
+    lines.append({"mode": "multi_turn", "problem": "p0", "infra_error": True, "solved": True, "turns": []})
+    (path / "samples.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def test_the_difference_is_paired_over_problems(tmp_path):
+    a = eval_run(tmp_path / "a", {"p0": [False, False], "p1": [True, True], "p2": [False, True], "p3": [False, False]})
+    b = eval_run(tmp_path / "b", {"p0": [True, True], "p1": [True, True], "p2": [False, True], "p3": [False, False]})
+    [row] = compare(a, b, resamples=500)
+    assert (row["solve_rate_a"], row["solve_rate_b"]) == (0.375, 0.625)  # p2: 1@3 with one rollout drawn = 0.5
+    assert row["b_minus_a"] == pytest.approx(0.25)  # the infra-error rollout of p0 counts for neither
+    assert row["problems_b_better"] == 1 and row["problems_a_better"] == 0
+    assert 0 <= row["b_minus_a_ci_low"] <= 0.25 <= row["b_minus_a_ci_high"] <= 1
+    csv_path, md = write([row], tmp_path / "results" / "cmp")
+    assert "b_minus_a_ci_low" in csv_path.read_text().splitlines()[0] and "rlef.analysis.compare" in md.read_text()
+
+
+def test_runs_of_different_protocols_or_problems_are_refused(tmp_path):
+    a = eval_run(tmp_path / "a", {"p0": [True], "p1": [False]})
+    hotter = eval_run(tmp_path / "hot", {"p0": [True], "p1": [False]}, temperature=1.0)
+    fewer = eval_run(tmp_path / "few", {"p0": [True]})
+    with pytest.raises(ValueError, match="different protocols"):
+        compare(a, hotter)
+    with pytest.raises(ValueError, match="different problems: 1"):
+        compare(a, fewer)
