@@ -175,3 +175,25 @@ def test_ppo_updates_raise_the_rewarded_response_and_fit_the_critic():
 def test_the_reference_stays_in_eval_mode_when_the_module_trains():
     model = PolicyCritic(tiny_random_llama(VOCAB)).train()
     assert model.policy.training and not model.reference.training
+
+
+@pytest.mark.parametrize("critic", ["separate", "shared"])
+def test_gradient_checkpointing_changes_memory_not_the_gradients(critic):
+    def gradients(checkpointing: bool) -> dict:
+        model = PolicyCritic(tiny_random_llama(VOCAB), critic=critic, checkpointing=checkpointing).train()
+        tokens = torch.randint(1, VOCAB, (2, 12))
+        mask = torch.zeros(2, 12, dtype=torch.bool)
+        mask[:, 6:] = True
+        logp, _, values = model(tokens, torch.ones_like(tokens), mask)
+        (logp.sum() + values.pow(2).sum()).backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    torch.manual_seed(0)
+    plain = gradients(False)
+    torch.manual_seed(0)
+    checkpointed = gradients(True)
+    assert plain.keys() == checkpointed.keys() and len(plain) > 10
+    assert all(torch.allclose(plain[n], checkpointed[n], atol=1e-6) for n in plain)
+    model = PolicyCritic(tiny_random_llama(VOCAB), critic=critic, checkpointing=True)
+    assert model.policy.is_activation_checkpointing
+    assert critic == "shared" or model.critic_body.is_activation_checkpointing

@@ -140,10 +140,12 @@ class PolicyCritic(torch.nn.Module):
     reference="adapter_off" (LoRA only) computes rho with the adapters disabled: no second copy.
     """
 
-    def __init__(self, policy, critic: str = "separate", reference: str = "copy", lora=None, fresh_copy=None):
+    def __init__(self, policy, critic: str = "separate", reference: str = "copy", lora=None, fresh_copy=None,
+                 checkpointing: bool = False):
         """fresh_copy: a zero-argument function returning another instance of the initial policy
         (train_task loads it again: under ZeRO-3 a sharded module cannot be deep-copied);
-        default: copy.deepcopy(policy)."""
+        default: copy.deepcopy(policy). checkpointing: keep only each layer's input for backward
+        and recompute the rest (HF activation checkpointing) in the policy and the critic body."""
         super().__init__()
         if critic not in ("separate", "shared"):
             raise ValueError(f"algo.critic must be separate or shared, got {critic!r}")
@@ -158,6 +160,9 @@ class PolicyCritic(torch.nn.Module):
         self.reference = clone().requires_grad_(False).eval() if reference == "copy" else None
         self.critic_body = _decoder_and_head(clone())[0] if critic == "separate" else None
         self.value_head = ValueHead(policy.config.hidden_size)
+        for trained in (policy, self.critic_body) if checkpointing else ():
+            if trained is not None:  # non-reentrant: correct when the inputs need no grad (LoRA, frozen embeddings)
+                trained.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
         self.policy = _with_lora(policy, lora) if lora and lora.enabled else policy
 
     def train(self, mode: bool = True):

@@ -55,7 +55,8 @@ def main(cfg: DictConfig) -> dict:
         def load():  # Lightning moves the module to the accelerator
             return load_model(cfg.model, tokenizer, device="cpu")
 
-        return PolicyCritic(load(), cfg.algo.critic, cfg.algo.reference, cfg.algo.lora, fresh_copy=load)
+        return PolicyCritic(load(), cfg.algo.critic, cfg.algo.reference, cfg.algo.lora, fresh_copy=load,
+                            checkpointing=cfg.algo.gradient_checkpointing)
 
     train = load_problems(cfg.data, "train")
     valid = load_problems(cfg.data, cfg.train.valid_split)[: cfg.algo.val_problems or None]
