@@ -31,3 +31,21 @@ def test_eval_writes_metrics_results_and_every_episode(tmp_path):
     with (tmp_path / "results.csv").open() as f:
         assert [row["mode"] for row in csv.DictReader(f)] == ["multi_turn", "single_turn"]
     assert (tmp_path / "per_family.csv").exists() and (tmp_path / "run_info.json").exists()
+
+
+def test_a_missing_model_directory_is_named_in_one_clear_error(tmp_path):
+    """eval of a run's policy_best before its first validation: the path, not a hub error."""
+    missing = tmp_path / "run" / "policy_best"
+    command = [sys.executable, str(ROOT / "src/run.py"), "experiment=smoke", "model.kind=hf",
+               f"model.name_or_path={missing}", f"hydra.run.dir={tmp_path / 'eval'}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode != 0
+    assert f"model.name_or_path={missing}: no such directory" in out.stderr
+    assert "Repo id" not in out.stderr
+
+
+def test_hub_ids_and_existing_directories_pass_through(tmp_path):
+    from rlef.models import hf_source
+
+    assert hf_source("meta-llama/Llama-3.1-8B-Instruct") == "meta-llama/Llama-3.1-8B-Instruct"
+    assert hf_source(str(tmp_path)) == str(tmp_path)

@@ -79,9 +79,21 @@ def attention_settings(dtype: str, attn: str) -> tuple[torch.dtype, str]:
     return getattr(torch, dtype), attn
 
 
+def hf_source(name_or_path: str) -> str:
+    """A hub id or a local directory. A path that names no directory fails here, with the path,
+    rather than in the hub client as a malformed repo id."""
+    if os.path.isabs(name_or_path) or name_or_path.startswith((".", "~")):
+        path = Path(name_or_path).expanduser()
+        if not path.is_dir():
+            raise FileNotFoundError(f"model.name_or_path={name_or_path}: no such directory (a training run "
+                                    "writes policy_best/ at its first validation and policy/ at its end)")
+        return str(path)
+    return name_or_path
+
+
 def load_tokenizer(model_cfg):
     source = {"smollm2_gguf": lambda: smollm2_dir(), "tiny_random": lambda: smollm2_dir(),
-              "hf": lambda: model_cfg.name_or_path}[model_cfg.kind]()
+              "hf": lambda: hf_source(model_cfg.name_or_path)}[model_cfg.kind]()
     tokenizer = AutoTokenizer.from_pretrained(source)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -108,7 +120,7 @@ def load_model(model_cfg, tokenizer, device: torch.device | str | None = None):
         model = tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0))
     else:
         dtype, attn = attention_settings(model_cfg.dtype, model_cfg.attn)
-        source = smollm2_dir() if model_cfg.kind == "smollm2_gguf" else model_cfg.name_or_path
+        source = smollm2_dir() if model_cfg.kind == "smollm2_gguf" else hf_source(model_cfg.name_or_path)
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, attn_implementation=attn)
     return model.to(device or default_device())
 
