@@ -151,22 +151,34 @@ def _relative_difference(run_a: Path, run_b: Path) -> float:
     return (diff / update).item()
 
 
+needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (CI has none)")
+FP32_GPU = ("trainer.precision=32-true",)
+
+
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_deepspeed_zero3_on_cpu_trains_like_one_process_then_resumes_from_its_sharded_checkpoint(tmp_path):
-    """trainer=deepspeed_z3_cpu runs the paper-scale strategy on CPU. train_tiny's updates each
-    accumulate 2 micro-batches: ZeRO-3 must ADD their gradients (it overwrote them, keeping only
-    the last, until lit_module moved DeepSpeed's micro-step counter; that gave a 0.85 difference)."""
+@pytest.mark.parametrize(("plain_args", "zero3_args", "tolerance"), [
+    pytest.param((), ("trainer=deepspeed_z3_cpu",), 1e-4, id="cpu"),  # measured 2e-6 (float summation order)
+    # Lightning's own DeepSpeedStrategy with NCCL, in fp32 so that the two runs can agree
+    pytest.param(("trainer=gpu", *FP32_GPU), ("trainer=deepspeed_z3", "trainer.devices=1", *FP32_GPU), 1e-3,
+                 id="gpu", marks=[pytest.mark.gpu, needs_gpu]),  # GPU kernels differ in summation order
+])
+def test_deepspeed_zero3_trains_like_one_process_then_resumes_from_its_sharded_checkpoint(
+        tmp_path, plain_args, zero3_args, tolerance):
+    """ZeRO-3 (trainer=deepspeed_z3_cpu on CPU, the real trainer=deepspeed_z3 on a GPU) against one
+    plain process. train_tiny's updates each accumulate 2 micro-batches: ZeRO-3 must ADD their
+    gradients (it overwrote them, keeping only the last, until lit_module moved DeepSpeed's
+    micro-step counter; that gave a 0.85 difference on CPU)."""
     from rlef.models import load_tokenizer, tiny_random_llama
 
     plain, zero3, saved = tmp_path / "plain", tmp_path / "zero3", tmp_path / "tiny"
     tokenizer = load_tokenizer(compose_train().model)
     tiny_random_llama(len(tokenizer)).save_pretrained(saved)  # the same weights, loaded by from_pretrained
     tokenizer.save_pretrained(saved)
-    zero3_args = ("trainer=deepspeed_z3_cpu", "model.kind=hf", f"model.name_or_path={saved}")
-    train(plain, "algo.max_updates=2")
+    zero3_args = (*zero3_args, "model.kind=hf", f"model.name_or_path={saved}")
+    train(plain, "algo.max_updates=2", *plain_args, "model.kind=hf", f"model.name_or_path={saved}")
     first = train(zero3, "algo.max_updates=2", *zero3_args)
-    assert _relative_difference(plain, zero3) < 1e-4  # measured 2e-6 (float summation order)
+    assert _relative_difference(plain, zero3) < tolerance
     assert re.search(r" (\d+) tensors, \1 sharded at creation", first.stdout + first.stderr)  # all of them
     assert (zero3 / "checkpoints" / "iter000000.ckpt").is_dir()  # DeepSpeed writes a folder of shards
     done = train(zero3, "algo.max_updates=4", *zero3_args)
@@ -225,34 +237,6 @@ def test_one_training_iteration_on_the_real_smollm2(tmp_path):
     (row,) = rows(tmp_path)
     assert float(row["rollout/episodes"]) == 2 and float(row["updates"]) == 1
     assert (tmp_path / "policy" / "model.safetensors").is_file()
-
-
-needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (CI has none)")
-
-
-@pytest.mark.gpu
-@pytest.mark.slow
-@pytest.mark.sandbox
-@needs_gpu
-def test_deepspeed_zero3_on_one_gpu_trains_like_plain_gpu_then_resumes(tmp_path):
-    """The CPU test above, on CUDA with NCCL and the real trainer=deepspeed_z3 (Lightning's own
-    DeepSpeedStrategy), in fp32 so that the two runs can agree: accumulation, sharded loading,
-    export and resume on the backend the paper-scale runs use."""
-    from rlef.models import load_tokenizer, tiny_random_llama
-
-    plain, zero3, saved = tmp_path / "plain", tmp_path / "zero3", tmp_path / "tiny"
-    tokenizer = load_tokenizer(compose_train().model)
-    tiny_random_llama(len(tokenizer)).save_pretrained(saved)
-    tokenizer.save_pretrained(saved)
-    fp32 = ("trainer.precision=32-true", "model.kind=hf", f"model.name_or_path={saved}")
-    train(plain, "algo.max_updates=2", "trainer=gpu", *fp32)
-    first = train(zero3, "algo.max_updates=2", "trainer=deepspeed_z3", "trainer.devices=1", *fp32)
-    assert _relative_difference(plain, zero3) < 1e-3  # GPU kernels differ in summation order
-    assert re.search(r" (\d+) tensors, \1 sharded at creation", first.stdout + first.stderr)
-    done = train(zero3, "algo.max_updates=4", "trainer=deepspeed_z3", "trainer.devices=1", *fp32)
-    assert "resuming at iteration 1" in done.stdout + done.stderr
-    assert [r["iteration"] for r in rows(zero3)] == ["0", "1"]
-    assert "val_solve_rate" in (zero3 / "policy_best" / "selection.json").read_text()
 
 
 @pytest.mark.gpu
