@@ -32,11 +32,8 @@ log = logging.getLogger(__name__)
 
 
 def per_problem_scores(episodes: list[Episode], submissions: int, budget: int, turns: int) -> dict[str, float]:
-    by_problem: dict[str, list[Outcome]] = defaultdict(list)
-    for e in episodes:
-        if not e.infra_error:
-            by_problem[e.problem.id].append(Outcome(e.public_passed, e.solved))
-    return scores_by_problem(by_problem, submissions, budget, turns)
+    outcomes = ((e.problem.id, Outcome(e.public_passed, e.solved)) for e in episodes if not e.infra_error)
+    return scores_by_problem(outcomes, submissions, budget, turns)
 
 
 def turn_analysis(episodes: list[Episode]) -> dict:

@@ -14,8 +14,8 @@ estimator, extended to submission filtering as in Li et al. 2022).
 from __future__ import annotations
 
 import random
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import comb
 
@@ -71,11 +71,15 @@ def rollouts_for_budget(samples: int, turns: int) -> int:
     return max(1, samples // turns)
 
 
-def scores_by_problem(outcomes: dict[str, list[Outcome]], submissions: int, budget: int,
+def scores_by_problem(outcomes: Iterable[tuple[str, Outcome]], submissions: int, budget: int,
                       turns: int) -> dict[str, float]:
-    """n@k per problem from each problem's rollouts (infra errors already left out)."""
+    """n@k per problem from (problem id, outcome) pairs, one per rollout (infra errors already
+    left out)."""
+    by_problem: dict[str, list[Outcome]] = defaultdict(list)
+    for pid, outcome in outcomes:
+        by_problem[pid].append(outcome)
     drawn = rollouts_for_budget(budget, turns)
-    return {pid: n_at_k(outs, submissions, min(drawn, len(outs))) for pid, outs in outcomes.items()}
+    return {pid: n_at_k(outs, submissions, min(drawn, len(outs))) for pid, outs in by_problem.items()}
 
 
 @dataclass(frozen=True)

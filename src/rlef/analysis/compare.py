@@ -25,15 +25,15 @@ from rlef.evaluation import Outcome, bootstrap, scores_by_problem
 def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict]:
     """{mode: {problem: n@k}} and the protocol (metric, turns, temperature) of one eval run."""
     cfg = OmegaConf.load(run_dir / "config.yaml")
-    outcomes: dict[str, dict[str, list[Outcome]]] = defaultdict(lambda: defaultdict(list))
+    outcomes: dict[str, list[tuple[str, Outcome]]] = defaultdict(list)
     for line in (run_dir / "samples.jsonl").read_text().splitlines():
         s = json.loads(line)
         if not s["infra_error"]:
             public = bool(s["turns"]) and s["turns"][-1]["public_passed"]
-            outcomes[s["mode"]][s["problem"]].append(Outcome(public, s["solved"]))
-    scores = {mode: scores_by_problem(by_problem, cfg.eval.submissions, cfg.eval.sample_budget,
+            outcomes[s["mode"]].append((s["problem"], Outcome(public, s["solved"])))
+    scores = {mode: scores_by_problem(pairs, cfg.eval.submissions, cfg.eval.sample_budget,
                                       cfg.rollout.max_turns if mode == "multi_turn" else 1)
-              for mode, by_problem in outcomes.items()}
+              for mode, pairs in outcomes.items()}
     protocol = {"metric": f"{cfg.eval.submissions}@{cfg.eval.sample_budget}", "turns": cfg.rollout.max_turns,
                 "temperature": cfg.eval.temperature, "split": cfg.eval.split, "data": cfg.data.name}
     return scores, protocol
