@@ -78,7 +78,7 @@ def _run_mode(runner: EpisodeRunner, problems, repeats: int, label: str) -> tupl
         chunk = 4 * runner.backend.max_batch  # continuous batching within a chunk; progress between chunks
         for i in range(0, len(work), chunk):
             episodes += runner.run(work[i:i + chunk], on_turn=lambda t, live: bar.update(
-                task, status=f"turn {t + 1}, {live} live"))
+                task, status=f"turn {t + 1} done, {live} continue"))
             tokens = sum(len(t.response) for e in episodes for t in e.turns)
             rate = tokens / (time.time() - start)
             bar.update(task, completed=len(episodes), status=f"{rate:.0f} tok/s")

@@ -173,8 +173,8 @@ class RLEFModule(L.LightningModule):
             task = bar.add_task(f"rollouts ({len(problems)} episodes)", total=config.max_turns, status="")
 
             def on_turn(turn: int, live: int) -> None:
-                bar.update(task, advance=1, status=f"turn {turn + 1}, {live} live")
-                log.info("  turn %d: %d episodes live", turn + 1, live)
+                bar.update(task, advance=1, status=f"turn {turn + 1} done, {live} continue")
+                log.info("  turn %d done: %d episodes continue", turn + 1, live)
 
             episodes = runner.run(problems, on_turn=on_turn)
         policy.train()
