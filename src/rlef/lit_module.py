@@ -20,6 +20,7 @@ import random
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -386,6 +387,14 @@ class CPUDeepSpeedStrategy(DeepSpeedStrategy):
         return torch.device("cpu", 0)  # DeepSpeed's engine reads the device index
 
 
+def _quiet_known_lightning_warnings() -> None:
+    """Two warnings every run printed that say nothing about it: the frozen reference (and the
+    policy, which from_pretrained returns in eval mode; Llama has no dropout) are in eval mode on
+    purpose, and Lightning's own pytree helper uses an API torch deprecates."""
+    warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode at the start of training")
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+
+
 def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
     t = cfg.trainer
     strategy = instantiate(t.strategy) if isinstance(t.strategy, DictConfig) else t.strategy
@@ -403,6 +412,7 @@ def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
         loggers.append(WandbLogger(project=cfg.logger.project, name=cfg.run_name, save_dir=str(run_dir),
                                    offline=cfg.logger.offline, id=cfg.run_name.replace("/", "_"), resume="allow"))
     callbacks = [checkpoints]
+    _quiet_known_lightning_warnings()
     if sys.stderr.isatty():  # a bar over iterations in a terminal; log lines in batch jobs
         callbacks.append(RichProgressBar())
     return L.Trainer(accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, precision=t.precision,
