@@ -41,7 +41,10 @@ def training_curves(iterations_csv: Path, png: Path) -> Path:
                 ax.plot(xs, ys, marker="o", markersize=3, label=key)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("iteration")
-        ax.legend(fontsize=7)
+        if ax.lines:
+            ax.legend(fontsize=7)
+        else:  # e.g. a run from before the metric was logged
+            ax.text(0.5, 0.5, "not in this CSV", ha="center", va="center", transform=ax.transAxes)
     fig.suptitle(iterations_csv.stem, fontsize=10)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
