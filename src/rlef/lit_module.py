@@ -396,6 +396,7 @@ def _quiet_known_lightning_warnings() -> None:
 
 
 def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
+    _quiet_known_lightning_warnings()
     t = cfg.trainer
     strategy = instantiate(t.strategy) if isinstance(t.strategy, DictConfig) else t.strategy
     if isinstance(getattr(strategy, "config", None), dict):
@@ -412,7 +413,6 @@ def build_trainer(cfg: DictConfig, run_dir: Path, iterations: int) -> L.Trainer:
         loggers.append(WandbLogger(project=cfg.logger.project, name=cfg.run_name, save_dir=str(run_dir),
                                    offline=cfg.logger.offline, id=cfg.run_name.replace("/", "_"), resume="allow"))
     callbacks = [checkpoints]
-    _quiet_known_lightning_warnings()
     if sys.stderr.isatty():  # a bar over iterations in a terminal; log lines in batch jobs
         callbacks.append(RichProgressBar())
     return L.Trainer(accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, precision=t.precision,
