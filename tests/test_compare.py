@@ -7,14 +7,17 @@ from omegaconf import OmegaConf
 from rlef.analysis.compare import compare, write
 
 
-def eval_run(path, solved: dict[str, list[bool]], temperature=0.2):
-    """An eval run directory: 1@3 over 3-turn rollouts; each flag is one multi-turn rollout."""
+def eval_run(path, solved: dict[str, list[bool]], temperature=0.2, single: dict[str, list[bool]] | None = None):
+    """An eval run directory: 1@3 over 3-turn rollouts; each flag is one multi-turn rollout
+    (in `single`, one single-turn rollout)."""
     path.mkdir(parents=True)
     OmegaConf.save(OmegaConf.create({"rollout": {"max_turns": 3}, "data": {"name": "mini"},
                                      "eval": {"submissions": 1, "sample_budget": 3, "split": "test",
                                               "temperature": temperature}}), path / "config.yaml")
     lines = [{"mode": "multi_turn", "problem": p, "infra_error": False, "solved": ok,
               "turns": [{"public_passed": ok}]} for p, flags in solved.items() for ok in flags]
+    lines += [{"mode": "single_turn", "problem": p, "infra_error": False, "solved": ok,
+               "turns": [{"public_passed": ok}]} for p, flags in (single or {}).items() for ok in flags]
     lines.append({"mode": "multi_turn", "problem": "p0", "infra_error": True, "solved": True, "turns": []})
     (path / "samples.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     return path
@@ -30,6 +33,20 @@ def test_the_difference_is_paired_over_problems(tmp_path):
     assert 0 <= row["b_minus_a_ci_low"] <= 0.25 <= row["b_minus_a_ci_high"] <= 1
     csv_path, md = write([row], tmp_path / "results" / "cmp")
     assert "b_minus_a_ci_low" in csv_path.read_text().splitlines()[0] and "rlef.analysis.compare" in md.read_text()
+
+
+def test_the_feedback_gain_multi_minus_single_turn_is_compared_per_problem(tmp_path):
+    # A: feedback hurts on p0 (multi fails where a single-turn sample passes); B: it helps there.
+    a = eval_run(tmp_path / "a", {"p0": [False], "p1": [True]}, single={"p0": [True], "p1": [True]})
+    b = eval_run(tmp_path / "b", {"p0": [True], "p1": [True]}, single={"p0": [False], "p1": [True]})
+    rows = {r["mode"]: r for r in compare(a, b, resamples=200)}
+    assert set(rows) == {"multi_turn", "single_turn", "multi_turn_minus_single_turn"}
+    gain = rows["multi_turn_minus_single_turn"]
+    assert (gain["solve_rate_a"], gain["solve_rate_b"], gain["b_minus_a"]) == (-0.5, 0.5, 1.0)
+    assert gain["problems_b_better"] == 1 and gain["problems_a_better"] == 0
+    lopsided = eval_run(tmp_path / "c", {"p0": [True], "p1": [True]}, single={"p0": [True]})
+    with pytest.raises(ValueError, match="modes scored different problems: 1"):
+        compare(a, lopsided)
 
 
 def test_runs_of_different_protocols_or_problems_are_refused(tmp_path):

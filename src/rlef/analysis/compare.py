@@ -5,6 +5,8 @@
 Each run's n@k is recomputed per problem from its samples.jsonl, exactly as task=eval scores
 it. The difference is resampled over problems, both runs together (a paired bootstrap): the
 between-problem spread, which makes the separate intervals in results/*.csv so wide, cancels.
+Where both runs have both modes, one more row compares the feedback gain, multi-turn minus
+single-turn n@k per problem at the same budget (the gap RLEF should widen, paper Table 4).
 Writes results/<name>.csv (one row per mode) and results/<name>.md (the command).
 """
 from __future__ import annotations
@@ -50,10 +52,24 @@ def paired(a: dict[str, float], b: dict[str, float], resamples: int, seed: int) 
             "problems_a_better": sum(a[p] > b[p] for p in problems)}
 
 
+FEEDBACK_GAIN = "multi_turn_minus_single_turn"
+
+
+def with_feedback_gain(scores: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Adds {FEEDBACK_GAIN: {problem: multi-turn n@k - single-turn n@k}} where both modes ran."""
+    multi, single = scores.get("multi_turn"), scores.get("single_turn")
+    if multi is None or single is None:
+        return scores
+    if set(multi) != set(single):
+        raise ValueError(f"the modes scored different problems: {len(set(multi) ^ set(single))} are in only one")
+    return {**scores, FEEDBACK_GAIN: {p: multi[p] - single[p] for p in multi}}
+
+
 def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> list[dict]:
     (scores_a, protocol_a), (scores_b, protocol_b) = run_scores(run_a), run_scores(run_b)
     if protocol_a != protocol_b:
         raise ValueError(f"the runs used different protocols: {protocol_a} vs {protocol_b}")
+    scores_a, scores_b = with_feedback_gain(scores_a), with_feedback_gain(scores_b)
     return [{"mode": mode, "metric": protocol_a["metric"], "a": str(run_a), "b": str(run_b),
              **paired(scores_a[mode], scores_b[mode], resamples, seed)} for mode in scores_a if mode in scores_b]
 
@@ -67,7 +83,8 @@ def write(rows: list[dict], target: Path) -> list[Path]:
         writer.writerows(rows)
     command = "python -m rlef.analysis.compare " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     written[1].write_text(f"# {target.name}\n\nProduced by\n\n```bash\n{command}\n```\n\n"
-                          f"Paired bootstrap over problems of B - A; file: `{written[0].name}`.\n")
+                          f"Paired bootstrap over problems of B - A; file: `{written[0].name}`. In the row "
+                          f"{FEEDBACK_GAIN}, solve_rate_a and solve_rate_b are each run's mean gap.\n")
     return written
 
 
