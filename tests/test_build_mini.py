@@ -27,8 +27,18 @@ def test_splits_are_disjoint_by_family(shipped):
     splits_of = defaultdict(set)
     for p in shipped:
         splits_of[p.family].add(p.split)
-    assert all(len(s) == 1 for s in splits_of.values())
-    assert {s for (s,) in splits_of.values()} == {"train", "valid", "test"}
+    assert {frozenset(s) for s in splits_of.values()} == {
+        frozenset({"train"}), frozenset({"train", "train_heldout"}), frozenset({"valid"}), frozenset({"test"})}
+
+
+def test_train_heldout_problems_are_new_problems_of_train_families(shipped):
+    train = [p for p in shipped if p.split == "train"]
+    heldout = [p for p in shipped if p.split == "train_heldout"]
+    assert len(heldout) >= 40 and len({p.family for p in heldout}) >= 10
+    assert {p.family for p in heldout} <= {p.family for p in train}
+    seen = {(p.description.split("Input")[0], p.reference_solution) for p in train}
+    assert all((p.description.split("Input")[0], p.reference_solution) not in seen for p in heldout)
+    assert all(p.id.split("/")[1].startswith("h") for p in heldout)
 
 
 def test_test_split_spans_every_category_and_difficulty(shipped):
@@ -45,7 +55,7 @@ def test_every_problem_has_one_or_two_public_and_ten_private_tests(shipped):
 
 def test_shipped_families_are_the_registered_ones(shipped):
     assert {p.family for p in shipped} == set(FAMILIES)
-    assert {p.family: p.split for p in shipped} == family_splits(FAMILIES)
+    assert {p.family: p.split for p in shipped if p.split != "train_heldout"} == family_splits(FAMILIES)
 
 
 @pytest.mark.sandbox

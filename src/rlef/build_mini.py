@@ -6,6 +6,9 @@ solution on them in the sandboxed executor (a solution that crashes or times out
 own inputs is an error in the family, not a problem to ship). Rows use the CodeContests
 schema plus "split" and "family". Splits are by family, so test problems come from
 families never seen in training: evaluation measures generalisation, not memorisation.
+Each train family also gets up to `heldout` further problems in the split train_heldout, drawn
+after its train problems (which they leave unchanged) and never trained on: they tell whether a
+policy learned its train problems or their families.
 
     python src/run.py task=build_mini            # rewrites src/rlef/data/rlef_mini.jsonl.gz
 """
@@ -103,19 +106,36 @@ def _row(name: str, fam: Family, split: str, variant: Variant, tests: list[Test]
     }
 
 
-def build_rows(executor: Executor, names: list[str], seed: int = 0, variants: int = 8, tests: int = 14) -> list[dict]:
-    splits = family_splits(FAMILIES)
-    drawn = [(FAMILIES[n], d) for n in names for d in draw_problems(FAMILIES[n], seed, variants, tests)]
+def _drawn_with_splits(names: list[str], seed: int, variants: int, tests: int, heldout: int) -> list[tuple]:
+    """(family, split, (name, variant, inputs, n_public)): each family's `variants` problems, then
+    up to `heldout` more of a train family, renamed <family>/hNN, in the split train_heldout."""
+    splits, out = family_splits(FAMILIES), []
+    for n in names:
+        fam = FAMILIES[n]
+        problems = draw_problems(fam, seed, variants, tests)
+        out += [(fam, splits[n], d) for d in problems]
+        if splits[n] != "train" or not heldout:
+            continue
+        taken = {(v.legend, v.solution) for _, v, _, _ in problems}
+        larger = draw_problems(fam, seed, variants + heldout, tests)
+        more = [d for d in larger if (d[1].legend, d[1].solution) not in taken]
+        out += [(fam, "train_heldout", (f"{n}/h{i:02d}", *d[1:])) for i, d in enumerate(more[:heldout])]
+    return out
+
+
+def build_rows(executor: Executor, names: list[str], seed: int = 0, variants: int = 8, tests: int = 14,
+               heldout: int = 4) -> list[dict]:
+    drawn = _drawn_with_splits(names, seed, variants, tests, heldout)
     limits = Limits(time_s=TIME_LIMIT_S, memory_bytes=MEMORY_LIMIT_BYTES)
-    jobs = [Job(v.solution, tuple(Test(i, "") for i in inputs), limits) for _, (_, v, inputs, _) in drawn]
+    jobs = [Job(v.solution, tuple(Test(i, "") for i in inputs), limits) for _, _, (_, v, inputs, _) in drawn]
     rows = []
-    for (fam, (name, variant, _, n_public)), result in zip(drawn, executor.run_batch(jobs)):
+    for (fam, split, (name, variant, _, n_public)), result in zip(drawn, executor.run_batch(jobs)):
         bad = [t for t in result.tests if t.verdict not in (Verdict.PASSED, Verdict.WRONG_OUTPUT)]
         if bad:
             raise RuntimeError(f"{name}: reference solution failed ({bad[0].verdict.value}): "
                                f"{bad[0].stderr_tail[-500:]} on input {bad[0].stdin!r}")
         judged = [Test(t.stdin, t.observed) for t in result.tests]
-        rows.append(_row(name, fam, splits[fam.name], variant, judged, n_public))
+        rows.append(_row(name, fam, split, variant, judged, n_public))
     return rows
 
 
@@ -129,7 +149,7 @@ def main(cfg: DictConfig) -> None:
     out = Path(cfg.build_mini.output) if cfg.build_mini.output else SHIPPED
     with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
         rows = build_rows(executor, sorted(FAMILIES), cfg.build_mini.seed, cfg.build_mini.variants,
-                          cfg.build_mini.tests)
+                          cfg.build_mini.tests, cfg.build_mini.heldout)
     write_rows(rows, out)
     counts = defaultdict(int)
     for r in rows:

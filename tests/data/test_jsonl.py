@@ -65,3 +65,13 @@ def test_unknown_split_is_rejected():
         cfg = compose("config")
     with pytest.raises(ValueError, match="split must be one of"):
         load_problems(cfg.data, "dev")
+
+
+def test_train_heldout_is_rlef_minis_alone():
+    with initialize_config_dir(CONF, version_base="1.3"):
+        mini = compose("config", overrides=["data=rlef_mini"])
+        contests = compose("config", overrides=["data=code_contests"])
+    heldout = load_problems(mini.data, "train_heldout")
+    assert heldout and {p.split for p in heldout} == {"train_heldout"}
+    with pytest.raises(ValueError, match="CodeContests has no train_heldout split"):
+        load_problems(contests.data, "train_heldout")

@@ -27,6 +27,8 @@ def load_problems(data_cfg, split: str) -> list[Problem]:
         from rlef.data.jsonl import load_jsonl
         return load_jsonl(data_cfg.path, split)[0]
     if name == "code_contests":
+        if split == "train_heldout":
+            raise ValueError("CodeContests has no train_heldout split (rlef_mini has; or bring a jsonl file)")
         from rlef.data.code_contests import load_split
         return load_split(split, data_cfg.hub_name, data_cfg.local_path, data_cfg.check_paper_counts)
     if name == "humaneval":

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SPLITS = ("train", "valid", "test")
+# train_heldout (rlef_mini): new problems of the train families, never trained on; it tells a
+# policy that learned its train problems from one that learned their families.
+SPLITS = ("train", "valid", "test", "train_heldout")
 
 
 @dataclass(frozen=True)
