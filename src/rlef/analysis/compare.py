@@ -41,9 +41,14 @@ def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict]:
     return scores, protocol
 
 
-def paired(a: dict[str, float], b: dict[str, float], resamples: int, seed: int) -> dict:
+def same_problems(a: dict[str, float], b: dict[str, float], which: str) -> None:
+    """Refuses to pair two score sets (two runs, or two modes of one run) over different problems."""
     if set(a) != set(b):
-        raise ValueError(f"the runs scored different problems: {len(set(a) ^ set(b))} are in only one of them")
+        raise ValueError(f"the {which} scored different problems: {len(set(a) ^ set(b))} are in only one of them")
+
+
+def paired(a: dict[str, float], b: dict[str, float], resamples: int, seed: int) -> dict:
+    same_problems(a, b, "runs")
     problems = sorted(a)
     diff = bootstrap([b[p] - a[p] for p in problems], resamples, seed)
     return {"problems": len(problems), "solve_rate_a": sum(a.values()) / len(a),
@@ -60,8 +65,7 @@ def with_feedback_gain(scores: dict[str, dict[str, float]]) -> dict[str, dict[st
     multi, single = scores.get("multi_turn"), scores.get("single_turn")
     if multi is None or single is None:
         return scores
-    if set(multi) != set(single):
-        raise ValueError(f"the modes scored different problems: {len(set(multi) ^ set(single))} are in only one")
+    same_problems(multi, single, "modes")
     return {**scores, FEEDBACK_GAIN: {p: multi[p] - single[p] for p in multi}}
 
 
