@@ -7,9 +7,10 @@ from omegaconf import OmegaConf
 from rlef.analysis.compare import compare, write
 
 
-def eval_run(path, solved: dict[str, list[bool]], temperature=0.2, single: dict[str, list[bool]] | None = None):
+def eval_run(path, solved: dict[str, list[bool]], temperature=0.2, single: dict[str, list[bool]] | None = None,
+             family=lambda problem: problem.split("/")[0] if "/" in problem else None):
     """An eval run directory: 1@3 over 3-turn rollouts; each flag is one multi-turn rollout
-    (in `single`, one single-turn rollout)."""
+    (in `single`, one single-turn rollout). Problems "fam/id" belong to family "fam"."""
     path.mkdir(parents=True)
     OmegaConf.save(OmegaConf.create({"rollout": {"max_turns": 3}, "data": {"name": "mini"},
                                      "eval": {"submissions": 1, "sample_budget": 3, "split": "test",
@@ -19,6 +20,8 @@ def eval_run(path, solved: dict[str, list[bool]], temperature=0.2, single: dict[
     lines += [{"mode": "single_turn", "problem": p, "infra_error": False, "solved": ok,
                "turns": [{"public_passed": ok}]} for p, flags in (single or {}).items() for ok in flags]
     lines.append({"mode": "multi_turn", "problem": "p0", "infra_error": True, "solved": True, "turns": []})
+    for x in lines:
+        x["family"] = family(x["problem"])
     (path / "samples.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     return path
 
@@ -57,3 +60,18 @@ def test_runs_of_different_protocols_or_problems_are_refused(tmp_path):
         compare(a, hotter)
     with pytest.raises(ValueError, match="different problems: 1"):
         compare(a, fewer)
+
+
+def test_a_second_interval_resamples_families(tmp_path):
+    # 8 families of 5 problems; B gains on every problem of family f0 and nowhere else.
+    problems = [f"f{f}/p{i}" for f in range(8) for i in range(5)]
+    a = eval_run(tmp_path / "a", {p: [False] for p in problems})
+    b = eval_run(tmp_path / "b", {p: [p.startswith("f0/")] for p in problems})
+    [row] = compare(a, b, resamples=2000)
+    assert (row["problems"], row["families"], row["b_minus_a"]) == (40, 8, pytest.approx(0.125))
+    assert row["b_minus_a_ci_low"] > 0  # as if 40 independent problems: none of 5 gainers drawn in 0.875^40
+    assert row["b_minus_a_by_family_ci_low"] == 0  # f0 is missing from a third of the family resamples
+    assert row["b_minus_a_by_family_ci_high"] > row["b_minus_a_ci_high"]
+    regrouped = eval_run(tmp_path / "c", {p: [False] for p in problems}, family=lambda p: "one")
+    with pytest.raises(ValueError, match="different families"):
+        compare(a, regrouped)

@@ -5,7 +5,16 @@ from fractions import Fraction
 
 import pytest
 
-from rlef.evaluation import Outcome, bootstrap, chrf, n_at_k, pass_at_k, rollouts_for_budget, turn_category
+from rlef.evaluation import (
+    Outcome,
+    bootstrap,
+    chrf,
+    cluster_bootstrap,
+    n_at_k,
+    pass_at_k,
+    rollouts_for_budget,
+    turn_category,
+)
 
 
 def brute_force_n_at_k(outcomes, submissions, drawn):
@@ -57,6 +66,23 @@ def test_bootstrap_interval_contains_the_mean_and_narrows_with_more_problems():
     many = bootstrap([0.0, 1.0] * 500)
     assert few.low <= few.mean <= few.high
     assert (many.high - many.low) < (few.high - few.low)
+
+
+def test_cluster_bootstrap_of_singletons_is_the_problem_bootstrap():
+    values = {f"p{i}": random.Random(i).random() for i in range(30)}
+    assert cluster_bootstrap(values, {}, 500, seed=3) == bootstrap(list(values.values()), 500, seed=3)
+
+
+def test_cluster_bootstrap_resamples_families_not_problems():
+    # 10 families of 4 problems; the whole gain sits in family f0 (mean 0.1).
+    gain = {f"f{f}/p{i}": float(f == 0) for f in range(10) for i in range(4)}
+    family = {p: p.split("/")[0] for p in gain}
+    by_problem, by_family = bootstrap(list(gain.values()), 2000), cluster_bootstrap(gain, family, 2000)
+    assert by_problem.mean == by_family.mean == pytest.approx(0.1)
+    assert by_problem.low > 0  # 40 independent problems: rarely none of the 4 gainers drawn (0.9^40)
+    assert by_family.low == 0  # 10 families: f0 is left out of a third of the resamples (0.9^10)
+    one_family = cluster_bootstrap({"a": 1.0, "b": 0.0}, {"a": "f", "b": "f"}, 100)
+    assert (one_family.low, one_family.mean, one_family.high) == (0.5, 0.5, 0.5)
 
 
 def test_identical_code_has_chrf_100_and_different_code_less():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from math import comb
 
@@ -100,7 +100,33 @@ def bootstrap(per_problem: Sequence[float], resamples: int = 200, seed: int = 0)
     rng = random.Random(seed)
     n = len(per_problem)
     means = sorted(sum(rng.choices(per_problem, k=n)) / n for _ in range(resamples))
-    return Estimate(sum(per_problem) / n, means[int(0.025 * (resamples - 1))], means[int(0.975 * (resamples - 1))])
+    return _percentiles(sum(per_problem) / n, means)
+
+
+def cluster_bootstrap(per_problem: Mapping[str, float], cluster_of: Mapping[str, str], resamples: int = 200,
+                      seed: int = 0) -> Estimate:
+    """Mean over problems with a 95% CI that resamples whole clusters of problems (rlef_mini:
+    families, whose problems share one solution idea, so are not independent draws); each
+    resample averages all problems of the drawn clusters. A problem without a cluster is its own."""
+    if not per_problem:
+        raise ValueError("no problems to average")
+    clusters: dict[str, list[float]] = defaultdict(list)
+    for pid, value in per_problem.items():
+        clusters[cluster_of.get(pid) or pid].append(value)
+    groups = [(sum(values), len(values)) for values in clusters.values()]
+    rng = random.Random(seed)
+
+    def mean(drawn: Sequence[tuple[float, int]]) -> float:
+        return sum(total for total, _ in drawn) / sum(count for _, count in drawn)
+
+    means = sorted(mean(rng.choices(groups, k=len(groups))) for _ in range(resamples))
+    return _percentiles(mean(groups), means)
+
+
+def _percentiles(mean: float, resampled_means: Sequence[float]) -> Estimate:
+    """The point estimate with the 2.5th and 97.5th percentiles of sorted resampled means."""
+    last = len(resampled_means) - 1
+    return Estimate(mean, resampled_means[int(0.025 * last)], resampled_means[int(0.975 * last)])
 
 
 def chrf(previous: str, current: str) -> float:

@@ -7,6 +7,9 @@ it. The difference is resampled over problems, both runs together (a paired boot
 between-problem spread, which makes the separate intervals in results/*.csv so wide, cancels.
 Where both runs have both modes, one more row compares the feedback gain, multi-turn minus
 single-turn n@k per problem at the same budget (the gap RLEF should widen, paper Table 4).
+A second interval resamples whole families instead of problems (b_minus_a_by_family_ci_*):
+problems of one rlef_mini family share a solution idea, so a gain carried by one or two
+families is less certain than the problem count suggests.
 Writes results/<name>.csv (one row per mode) and results/<name>.md (the command).
 """
 from __future__ import annotations
@@ -21,15 +24,18 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.evaluation import Outcome, bootstrap, scores_by_problem
+from rlef.evaluation import Outcome, bootstrap, cluster_bootstrap, scores_by_problem
 
 
-def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict]:
-    """{mode: {problem: n@k}} and the protocol (metric, turns, temperature) of one eval run."""
+def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict, dict[str, str]]:
+    """{mode: {problem: n@k}}, the protocol (metric, turns, temperature) and {problem: family}
+    of one eval run (a problem without a family is its own)."""
     cfg = OmegaConf.load(run_dir / "config.yaml")
     outcomes: dict[str, list[tuple[str, Outcome]]] = defaultdict(list)
+    families: dict[str, str] = {}
     for line in (run_dir / "samples.jsonl").read_text().splitlines():
         s = json.loads(line)
+        families[s["problem"]] = s.get("family") or s["problem"]
         if not s["infra_error"]:
             public = bool(s["turns"]) and s["turns"][-1]["public_passed"]
             outcomes[s["mode"]].append((s["problem"], Outcome(public, s["solved"])))
@@ -38,7 +44,7 @@ def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict]:
               for mode, pairs in outcomes.items()}
     protocol = {"metric": f"{cfg.eval.submissions}@{cfg.eval.sample_budget}", "turns": cfg.rollout.max_turns,
                 "temperature": cfg.eval.temperature, "split": cfg.eval.split, "data": cfg.data.name}
-    return scores, protocol
+    return scores, protocol, families
 
 
 def same_problems(a: dict[str, float], b: dict[str, float], which: str) -> None:
@@ -47,14 +53,19 @@ def same_problems(a: dict[str, float], b: dict[str, float], which: str) -> None:
         raise ValueError(f"the {which} scored different problems: {len(set(a) ^ set(b))} are in only one of them")
 
 
-def paired(a: dict[str, float], b: dict[str, float], resamples: int, seed: int) -> dict:
+def paired(a: dict[str, float], b: dict[str, float], resamples: int, seed: int,
+           families: dict[str, str] | None = None) -> dict:
     same_problems(a, b, "runs")
     problems = sorted(a)
     diff = bootstrap([b[p] - a[p] for p in problems], resamples, seed)
+    families = families or {}
+    by_family = cluster_bootstrap({p: b[p] - a[p] for p in problems}, families, resamples, seed)
     return {"problems": len(problems), "solve_rate_a": sum(a.values()) / len(a),
             "solve_rate_b": sum(b.values()) / len(b),
             **diff.as_dict("b_minus_a"), "problems_b_better": sum(b[p] > a[p] for p in problems),
-            "problems_a_better": sum(a[p] > b[p] for p in problems)}
+            "problems_a_better": sum(a[p] > b[p] for p in problems),
+            "families": len({families.get(p) or p for p in problems}),
+            "b_minus_a_by_family_ci_low": by_family.low, "b_minus_a_by_family_ci_high": by_family.high}
 
 
 FEEDBACK_GAIN = "multi_turn_minus_single_turn"
@@ -70,12 +81,15 @@ def with_feedback_gain(scores: dict[str, dict[str, float]]) -> dict[str, dict[st
 
 
 def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> list[dict]:
-    (scores_a, protocol_a), (scores_b, protocol_b) = run_scores(run_a), run_scores(run_b)
+    (scores_a, protocol_a, families), (scores_b, protocol_b, families_b) = run_scores(run_a), run_scores(run_b)
     if protocol_a != protocol_b:
         raise ValueError(f"the runs used different protocols: {protocol_a} vs {protocol_b}")
+    if any(families_b.get(p, f) != f for p, f in families.items()):
+        raise ValueError("the runs put the same problem in different families: not the same data")
     scores_a, scores_b = with_feedback_gain(scores_a), with_feedback_gain(scores_b)
     return [{"mode": mode, "metric": protocol_a["metric"], "a": str(run_a), "b": str(run_b),
-             **paired(scores_a[mode], scores_b[mode], resamples, seed)} for mode in scores_a if mode in scores_b]
+             **paired(scores_a[mode], scores_b[mode], resamples, seed, families)}
+            for mode in scores_a if mode in scores_b]
 
 
 def write(rows: list[dict], target: Path) -> list[Path]:
@@ -87,7 +101,8 @@ def write(rows: list[dict], target: Path) -> list[Path]:
         writer.writerows(rows)
     command = "python -m rlef.analysis.compare " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     written[1].write_text(f"# {target.name}\n\nProduced by\n\n```bash\n{command}\n```\n\n"
-                          f"Paired bootstrap over problems of B - A; file: `{written[0].name}`. In the row "
+                          f"Paired bootstrap of B - A over problems (b_minus_a_ci_*) and over families "
+                          f"(b_minus_a_by_family_ci_*); file: `{written[0].name}`. In the row "
                           f"{FEEDBACK_GAIN}, solve_rate_a and solve_rate_b are each run's mean gap.\n")
     return written
 
@@ -103,7 +118,9 @@ def main() -> None:
     for r in rows:
         print(f"{r['mode']}: {r['metric']} {r['solve_rate_a']:.3f} -> {r['solve_rate_b']:.3f}, "
               f"B - A = {r['b_minus_a']:+.3f} [{r['b_minus_a_ci_low']:+.3f}, {r['b_minus_a_ci_high']:+.3f}] "
-              f"over {r['problems']} problems ({r['problems_b_better']} better, {r['problems_a_better']} worse)")
+              f"over {r['problems']} problems ({r['problems_b_better']} better, {r['problems_a_better']} worse); "
+              f"resampling {r['families']} families: [{r['b_minus_a_by_family_ci_low']:+.3f}, "
+              f"{r['b_minus_a_by_family_ci_high']:+.3f}]")
     for path in write(rows, args.target):
         print("wrote", path)
 
