@@ -9,7 +9,9 @@ Where both runs have both modes, one more row compares the feedback gain, multi-
 single-turn n@k per problem at the same budget (the gap RLEF should widen, paper Table 4).
 A second interval resamples whole families instead of problems (b_minus_a_by_family_ci_*):
 problems of one rlef_mini family share a solution idea, so a gain carried by one or two
-families is less certain than the problem count suggests.
+families is less certain than the problem count suggests. With few families (rlef_mini test: 9,
+train_heldout: 14) that interval is rough too: a percentile bootstrap over few clusters tends
+to be too narrow, and where gains and losses fall in one family they cancel inside it.
 Writes results/<name>.csv (one row per mode) and results/<name>.md (the command).
 """
 from __future__ import annotations
