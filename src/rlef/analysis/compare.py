@@ -59,9 +59,10 @@ def paired(a: dict[str, float], b: dict[str, float], resamples: int, seed: int,
            families: dict[str, str] | None = None) -> dict:
     same_problems(a, b, "runs")
     problems = sorted(a)
-    diff = bootstrap([b[p] - a[p] for p in problems], resamples, seed)
+    gaps = {p: b[p] - a[p] for p in problems}
+    diff = bootstrap(list(gaps.values()), resamples, seed)
     families = families or {}
-    by_family = cluster_bootstrap({p: b[p] - a[p] for p in problems}, families, resamples, seed)
+    by_family = cluster_bootstrap(gaps, families, resamples, seed)
     return {"problems": len(problems), "solve_rate_a": sum(a.values()) / len(a),
             "solve_rate_b": sum(b.values()) / len(b),
             **diff.as_dict("b_minus_a"), "problems_b_better": sum(b[p] > a[p] for p in problems),
