@@ -8,7 +8,7 @@ from rlef.analysis.compare import compare, write
 
 
 def eval_run(path, solved: dict[str, list[bool]], temperature=0.2, single: dict[str, list[bool]] | None = None,
-             family=lambda problem: problem.split("/")[0] if "/" in problem else None):
+             family=lambda problem: problem.split("/")[0] if "/" in problem else None, multi_turns=3):
     """An eval run directory: 1@3 over 3-turn rollouts; each flag is one multi-turn rollout
     (in `single`, one single-turn rollout). Problems "fam/id" belong to family "fam"."""
     path.mkdir(parents=True)
@@ -23,6 +23,8 @@ def eval_run(path, solved: dict[str, list[bool]], temperature=0.2, single: dict[
     for x in lines:
         x["family"] = family(x["problem"])
     (path / "samples.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    modes = [{"mode": "multi_turn", "turns": multi_turns}] + ([{"mode": "single_turn", "turns": 1}] if single else [])
+    (path / "metrics.json").write_text(json.dumps({"results": modes}))
     return path
 
 
@@ -75,3 +77,20 @@ def test_a_second_interval_resamples_families(tmp_path):
     regrouped = eval_run(tmp_path / "c", {p: [False] for p in problems}, family=lambda p: "one")
     with pytest.raises(ValueError, match="different families"):
         compare(a, regrouped)
+
+
+def test_each_mode_is_scored_with_the_turns_the_run_recorded(tmp_path):
+    # metrics.json says the multi-turn rollouts had 1 turn: a budget of 3 then draws 3 rollouts, not 1
+    a = eval_run(tmp_path / "a", {"p1": [False, True]}, multi_turns=1)
+    b = eval_run(tmp_path / "b", {"p1": [False, True]}, multi_turns=3)
+    [row] = compare(a, a, resamples=50)
+    assert row["solve_rate_a"] == 1.0  # both rollouts drawn; the one passing public tests is submitted
+    [row] = compare(b, b, resamples=50)
+    assert row["solve_rate_a"] == 0.5  # one 3-turn rollout drawn
+
+
+def test_a_run_without_metrics_is_refused_by_name(tmp_path):
+    a = eval_run(tmp_path / "a", {"p1": [True]})
+    (a / "metrics.json").unlink()
+    with pytest.raises(ValueError, match="no metrics.json"):
+        compare(a, a)

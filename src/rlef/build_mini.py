@@ -63,10 +63,10 @@ def _inputs(variant: Variant, seed: str, count: int) -> list[str]:
     return list(seen)
 
 
-def draw_problems(fam: Family, seed: int, variants: int, tests: int) -> list[tuple[str, Variant, list[str], int]]:
-    """(problem name, variant, inputs, number of public tests) for up to `variants` distinct problems."""
-    drawn, seen = [], set()
-    for attempt in range(variants * 6):
+def _candidates(fam: Family, seed: int, tests: int, attempts: int):
+    """(attempt, variant, inputs, number of public tests) for each new distinct problem drawn."""
+    seen = set()
+    for attempt in range(attempts):
         rng = random.Random(f"{seed}:{fam.name}:{attempt}")
         variant = fam.build(rng)
         key = (variant.legend, variant.solution)
@@ -77,10 +77,23 @@ def draw_problems(fam: Family, seed: int, variants: int, tests: int) -> list[tup
         if len(inputs) < 11:  # 1 public + 10 private at least
             log.warning("%s attempt %d: only %d distinct inputs, skipped", fam.name, attempt, len(inputs))
             continue
-        drawn.append((f"{fam.name}/{len(drawn):02d}", variant, inputs, rng.choice((1, 2))))
-        if len(drawn) == variants:
+        yield attempt, variant, inputs, rng.choice((1, 2))
+
+
+def draw_problems(fam: Family, seed: int, variants: int, tests: int,
+                  heldout: int = 0) -> tuple[list[tuple[str, Variant, list[str], int]], list[tuple]]:
+    """(problem name, variant, inputs, number of public tests) for up to `variants` distinct
+    problems from the first 6 x `variants` attempts, then up to `heldout` further ones, named
+    <family>/hNN: adding held-out problems leaves the first list unchanged."""
+    drawn, more = [], []
+    for attempt, *problem in _candidates(fam, seed, tests, (variants + heldout) * 6):
+        if len(drawn) < variants and attempt < variants * 6:
+            drawn.append((f"{fam.name}/{len(drawn):02d}", *problem))
+        elif len(more) < heldout:
+            more.append((f"{fam.name}/h{len(more):02d}", *problem))
+        if len(more) == heldout and (len(drawn) == variants or attempt >= variants * 6):
             break
-    return drawn
+    return drawn, more
 
 
 def _statement(variant: Variant, examples: list[Test]) -> str:
@@ -112,14 +125,8 @@ def _drawn_with_splits(names: list[str], seed: int, variants: int, tests: int, h
     splits, out = family_splits(FAMILIES), []
     for n in names:
         fam = FAMILIES[n]
-        problems = draw_problems(fam, seed, variants, tests)
-        out += [(fam, splits[n], d) for d in problems]
-        if splits[n] != "train" or not heldout:
-            continue
-        taken = {(v.legend, v.solution) for _, v, _, _ in problems}
-        larger = draw_problems(fam, seed, variants + heldout, tests)
-        more = [d for d in larger if (d[1].legend, d[1].solution) not in taken]
-        out += [(fam, "train_heldout", (f"{n}/h{i:02d}", *d[1:])) for i, d in enumerate(more[:heldout])]
+        problems, more = draw_problems(fam, seed, variants, tests, heldout if splits[n] == "train" else 0)
+        out += [(fam, splits[n], d) for d in problems] + [(fam, "train_heldout", d) for d in more]
     return out
 
 

@@ -103,6 +103,11 @@ def bootstrap(per_problem: Sequence[float], resamples: int = 200, seed: int = 0)
     return _percentiles(sum(per_problem) / n, means)
 
 
+def cluster_key(pid: str, cluster_of: Mapping[str, str]) -> str:
+    """A problem's cluster (rlef_mini: its family); a problem without one is a cluster of its own."""
+    return cluster_of.get(pid) or pid
+
+
 def cluster_bootstrap(per_problem: Mapping[str, float], cluster_of: Mapping[str, str], resamples: int = 200,
                       seed: int = 0) -> Estimate:
     """Mean over problems with a 95% CI that resamples whole clusters of problems (rlef_mini:
@@ -112,7 +117,7 @@ def cluster_bootstrap(per_problem: Mapping[str, float], cluster_of: Mapping[str,
         raise ValueError("no problems to average")
     clusters: dict[str, list[float]] = defaultdict(list)
     for pid, value in per_problem.items():
-        clusters[cluster_of.get(pid) or pid].append(value)
+        clusters[cluster_key(pid, cluster_of)].append(value)
     groups = [(sum(values), len(values)) for values in clusters.values()]
     rng = random.Random(seed)
 

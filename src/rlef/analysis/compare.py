@@ -26,13 +26,14 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.evaluation import Outcome, bootstrap, cluster_bootstrap, scores_by_problem
+from rlef.evaluation import Outcome, bootstrap, cluster_bootstrap, cluster_key, scores_by_problem
 
 
 def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict, dict[str, str]]:
     """{mode: {problem: n@k}}, the protocol (metric, turns, temperature) and {problem: family}
     of one eval run (a problem without a family is its own)."""
     cfg = OmegaConf.load(run_dir / "config.yaml")
+    turns = recorded_turns(run_dir)
     outcomes: dict[str, list[tuple[str, Outcome]]] = defaultdict(list)
     families: dict[str, str] = {}
     for line in (run_dir / "samples.jsonl").read_text().splitlines():
@@ -41,12 +42,22 @@ def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict, dict[s
         if not s["infra_error"]:
             public = bool(s["turns"]) and s["turns"][-1]["public_passed"]
             outcomes[s["mode"]].append((s["problem"], Outcome(public, s["solved"])))
-    scores = {mode: scores_by_problem(pairs, cfg.eval.submissions, cfg.eval.sample_budget,
-                                      cfg.rollout.max_turns if mode == "multi_turn" else 1)
+    if set(outcomes) - set(turns):
+        raise ValueError(f"{run_dir}: samples.jsonl has modes that metrics.json does not: {set(outcomes) - set(turns)}")
+    scores = {mode: scores_by_problem(pairs, cfg.eval.submissions, cfg.eval.sample_budget, turns[mode])
               for mode, pairs in outcomes.items()}
     protocol = {"metric": f"{cfg.eval.submissions}@{cfg.eval.sample_budget}", "turns": cfg.rollout.max_turns,
                 "temperature": cfg.eval.temperature, "split": cfg.eval.split, "data": cfg.data.name}
     return scores, protocol, families
+
+
+def recorded_turns(run_dir: Path) -> dict[str, int]:
+    """{mode: turns per rollout} as task=eval recorded them in metrics.json (the budget split
+    n@k uses), so a comparison scores every mode exactly as the run did."""
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        raise ValueError(f"{run_dir} is not a finished eval run: it has no metrics.json")
+    return {row["mode"]: int(row["turns"]) for row in json.loads(path.read_text())["results"]}
 
 
 def same_problems(a: dict[str, float], b: dict[str, float], which: str) -> None:
@@ -67,7 +78,7 @@ def paired(a: dict[str, float], b: dict[str, float], resamples: int, seed: int,
             "solve_rate_b": sum(b.values()) / len(b),
             **diff.as_dict("b_minus_a"), "problems_b_better": sum(b[p] > a[p] for p in problems),
             "problems_a_better": sum(a[p] > b[p] for p in problems),
-            "families": len({families.get(p) or p for p in problems}),
+            "families": len({cluster_key(p, families) for p in problems}),
             "b_minus_a_by_family_ci_low": by_family.low, "b_minus_a_by_family_ci_high": by_family.high}
 
 
