@@ -50,3 +50,35 @@ def test_the_rlef_gpu_preset_is_the_command_of_run_10():
     for cfg in (recorded, preset):
         cfg.run_name = "same"
     assert OmegaConf.to_container(preset) == OmegaConf.to_container(recorded)
+
+
+def test_table1_sweeps_the_papers_sixteen_cells():
+    """Paper Table 1: {8B, 70B} x {Instruct, RLEF} x {1@3, 10@100} x {valid, test} on CodeContests."""
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose("config", overrides=["experiment=table1"], return_hydra_config=True)
+    params = cfg.hydra.sweeper.params
+    grid = {key: str(value).split(",") for key, value in params.items()}
+    assert grid == {"model": ["llama31_8b", "rlef_8b", "llama31_70b", "rlef_70b"],
+                    "protocol": ["1at3", "10at100"], "eval.split": ["valid", "test"]}
+    assert (cfg.task, cfg.data.name, cfg.eval.rollouts_per_problem) == ("eval", "code_contests", 200)
+    for model in grid["model"]:
+        for protocol in grid["protocol"]:
+            cell = compose_with("experiment=table1", f"model={model}", f"protocol={protocol}")
+            assert cell.model.kind == "hf"
+    one_at_3 = compose_with("experiment=table1", "protocol=1at3").eval
+    ten_at_100 = compose_with("experiment=table1", "protocol=10at100").eval
+    assert (one_at_3.submissions, one_at_3.sample_budget, one_at_3.temperature, one_at_3.top_p) == (1, 3, 0.2, 0.95)
+    assert (ten_at_100.submissions, ten_at_100.sample_budget, ten_at_100.temperature) == (10, 100, 1.0)
+
+
+@pytest.mark.parametrize("size", ["8b", "70b"])
+def test_the_rlef_models_are_the_instruct_configs_with_the_trained_policy(size):
+    from omegaconf import OmegaConf
+
+    rlef = OmegaConf.to_container(compose_with(f"model=rlef_{size}").model)
+    instruct = OmegaConf.to_container(compose_with(f"model=llama31_{size}").model)
+    # the RLEF run of slurm/<size>.sh writes outputs/train/<run_name>/policy_best
+    run_name = compose_with(f"experiment=rlef_{size}").run_name
+    assert rlef.pop("name_or_path").endswith(f"outputs/train/{run_name}/policy_best}}")
+    instruct.pop("name_or_path")
+    assert rlef == instruct

@@ -21,8 +21,18 @@ import shutil
 from pathlib import Path
 
 
-def _command(info: dict) -> str:
+def run_command(info: dict) -> str:
     return "python " + " ".join(shlex.quote(a) for a in ["src/run.py", *info["argv"][1:]])
+
+
+def write_csv(rows: list[dict], path: Path, fields: list[str] | None = None) -> Path:
+    """Rows of one shape -> a CSV at path, columns in the order of `fields` (default: the first row's keys)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields or list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def _feedback_row(iteration: int, episodes: list[dict]) -> dict:
@@ -46,11 +56,7 @@ def feedback_use(rollouts: Path, out: Path) -> Path:
         iteration = int(re.match(r"iter(\d+)_", path.name).group(1))
         by_iteration.setdefault(iteration, []).extend(json.loads(line) for line in path.read_text().splitlines())
     rows = [_feedback_row(i, episodes) for i, episodes in sorted(by_iteration.items())]
-    with out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(_feedback_row(0, []).keys()))
-        writer.writeheader()
-        writer.writerows(rows)
-    return out
+    return write_csv(rows, out, list(_feedback_row(0, [])))
 
 
 def collect_train(run_dir: Path, target: Path) -> list[Path]:
@@ -62,11 +68,11 @@ def collect_train(run_dir: Path, target: Path) -> list[Path]:
         written.append(feedback_use(run_dir / "rollouts", target.parent / f"{target.name}_feedback.csv"))
     history = run_dir / "run_history.jsonl"
     starts = [json.loads(line) for line in history.read_text().splitlines()] if history.is_file() else []
-    restarts = "".join(f"- {s['started']}: `{_command(s)}` (git {s['git_sha'][:10]})\n" for s in starts)
+    restarts = "".join(f"- {s['started']}: `{run_command(s)}` (git {s['git_sha'][:10]})\n" for s in starts)
     selection = run_dir / "policy_best" / "selection.json"
     selected = selection.read_text().strip() if selection.is_file() else "none (no validation ran)"
     written[1].write_text(
-        f"# {target.name}\n\nProduced by\n\n```bash\n{_command(info)}\n```\n\n"
+        f"# {target.name}\n\nProduced by\n\n```bash\n{run_command(info)}\n```\n\n"
         f"at git {info['git_sha']} (dirty: {info['git_dirty']}), started {info['started']} on {info['host']}.\n"
         f"Checkpoint selected on valid (policy_best/selection.json): `{selected}`.\n"
         + (f"\nEvery start of the run (resumes included):\n\n{restarts}\n" if restarts else "") +
@@ -87,7 +93,7 @@ def collect(run_dir: Path, target: Path) -> list[Path]:
     shutil.copyfile(run_dir / "per_family.csv", written[1])
     turns = {r["mode"]: r.get("analysis") for r in metrics["results"] if r.get("analysis")}
     written[2].write_text(json.dumps(turns, indent=2) + "\n")
-    command = _command(info)
+    command = run_command(info)
     written[3].write_text(
         f"# {target.name}\n\nProduced by\n\n```bash\n{command}\n```\n\n"
         f"at git {info['git_sha']} (dirty: {info['git_dirty']}), started {info['started']} on {info['host']}.\n"

@@ -17,7 +17,6 @@ Writes results/<name>.csv (one row per mode) and results/<name>.md (the command)
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shlex
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from rlef.analysis.collect import write_csv
 from rlef.evaluation import Outcome, bootstrap, cluster_bootstrap, cluster_key, scores_by_problem
 
 
@@ -107,12 +107,7 @@ def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> l
 
 
 def write(rows: list[dict], target: Path) -> list[Path]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    written = [target.with_suffix(".csv"), target.with_suffix(".md")]
-    with written[0].open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    written = [write_csv(rows, target.with_suffix(".csv")), target.with_suffix(".md")]
     command = "python -m rlef.analysis.compare " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     written[1].write_text(f"# {target.name}\n\nProduced by\n\n```bash\n{command}\n```\n\n"
                           f"Paired bootstrap of B - A over problems (b_minus_a_ci_*) and over families "
