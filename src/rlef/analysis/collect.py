@@ -25,6 +25,16 @@ def run_command(info: dict) -> str:
     return "python " + " ".join(shlex.quote(a) for a in ["src/run.py", *info["argv"][1:]])
 
 
+def produced_by(name: str, commands: list[str], info: dict | None = None) -> str:
+    """The head of every results/<name>.md: the commands that wrote its files and, for a run
+    directory's run_info.json, the git state, start time and host."""
+    head = f"# {name}\n\nProduced by\n\n```bash\n" + "\n".join(commands) + "\n```\n\n"
+    if info is None:
+        return head
+    return head + (f"at git {info['git_sha']} (dirty: {info['git_dirty']}), "
+                   f"started {info['started']} on {info['host']}.\n")
+
+
 def write_csv(rows: list[dict], path: Path, fields: list[str] | None = None) -> Path:
     """Rows of one shape -> a CSV at path, columns in the order of `fields` (default: the first row's keys)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,8 +82,7 @@ def collect_train(run_dir: Path, target: Path) -> list[Path]:
     selection = run_dir / "policy_best" / "selection.json"
     selected = selection.read_text().strip() if selection.is_file() else "none (no validation ran)"
     written[1].write_text(
-        f"# {target.name}\n\nProduced by\n\n```bash\n{run_command(info)}\n```\n\n"
-        f"at git {info['git_sha']} (dirty: {info['git_dirty']}), started {info['started']} on {info['host']}.\n"
+        produced_by(target.name, [run_command(info)], info) +
         f"Checkpoint selected on valid (policy_best/selection.json): `{selected}`.\n"
         + (f"\nEvery start of the run (resumes included):\n\n{restarts}\n" if restarts else "") +
         f"Files: {', '.join(f'`{w.name}`' for w in written if w.suffix == '.csv')} (one row per iteration); "
@@ -93,10 +102,8 @@ def collect(run_dir: Path, target: Path) -> list[Path]:
     shutil.copyfile(run_dir / "per_family.csv", written[1])
     turns = {r["mode"]: r.get("analysis") for r in metrics["results"] if r.get("analysis")}
     written[2].write_text(json.dumps(turns, indent=2) + "\n")
-    command = run_command(info)
     written[3].write_text(
-        f"# {target.name}\n\nProduced by\n\n```bash\n{command}\n```\n\n"
-        f"at git {info['git_sha']} (dirty: {info['git_dirty']}), started {info['started']} on {info['host']}.\n"
+        produced_by(target.name, [run_command(info)], info) +
         f"Files: `{written[0].name}`, `{written[1].name}`, `{written[2].name}`; the run directory also had "
         "samples.jsonl with every turn of every episode.\n")
     return written

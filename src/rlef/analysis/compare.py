@@ -25,7 +25,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.analysis.collect import write_csv
+from rlef.analysis.collect import produced_by, write_csv
 from rlef.evaluation import Outcome, bootstrap, cluster_bootstrap, cluster_key, scores_by_problem
 
 
@@ -109,7 +109,7 @@ def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> l
 def write(rows: list[dict], target: Path) -> list[Path]:
     written = [write_csv(rows, target.with_suffix(".csv")), target.with_suffix(".md")]
     command = "python -m rlef.analysis.compare " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    written[1].write_text(f"# {target.name}\n\nProduced by\n\n```bash\n{command}\n```\n\n"
+    written[1].write_text(produced_by(target.name, [command]) +
                           f"Paired bootstrap of B - A over problems (b_minus_a_ci_*) and over families "
                           f"(b_minus_a_by_family_ci_*); file: `{written[0].name}`. In the row "
                           f"{FEEDBACK_GAIN}, solve_rate_a and solve_rate_b are each run's mean gap.\n")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.analysis.collect import run_command, write_csv
+from rlef.analysis.collect import produced_by, run_command, write_csv
 
 
 def job_rows(job: Path) -> list[dict]:
@@ -78,10 +78,8 @@ def write(sweep: Path, target: Path) -> list[Path]:
     tables = "\n\n".join(f"{mode} (solve rate in %, 95% bootstrap CI over problems):\n\n{pivot(rows, mode)}"
                          for mode in modes)
     written[1].write_text(
-        f"# {target.name}\n\nProduced by\n\n```bash\n{run_command(info)}\n"
-        f"python -m rlef.analysis.table {sweep} {target}\n```\n\n"
-        f"at git {info['git_sha']} (dirty: {info['git_dirty']}), started {info['started']} on {info['host']}.\n\n"
-        f"{tables}\n\n" + (f"Jobs without results (not finished): {', '.join(missing)}.\n\n" if missing else "")
+        produced_by(target.name, [run_command(info), f"python -m rlef.analysis.table {sweep} {target}"], info)
+        + f"\n{tables}\n\n" + (f"Jobs without results (not finished): {', '.join(missing)}.\n\n" if missing else "")
         + f"File: `{written[0].name}` (one row per model, split, metric and mode).\n")
     return written
 
