@@ -12,6 +12,7 @@ TASKS = {
     "eval": "rlef.eval_task:main",
     "sft": "rlef.sft:main",
     "train": "rlef.train_task:main",
+    "probe": "rlef.probe_task:main",
 }
 
 

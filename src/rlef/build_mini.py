@@ -11,6 +11,11 @@ after its train problems (which they leave unchanged) and never trained on: they
 policy learned its train problems or their families.
 
     python src/run.py task=build_mini            # rewrites src/rlef/data/rlef_mini.jsonl.gz
+    python src/run.py task=build_mini build_mini.benchmark=rlef_hidden   # rlef_hidden.jsonl.gz
+
+rlef_hidden (families_hidden.py) is built the same way, from its own registry, with two
+differences: each family's split is fixed by its kind of open detail, and the statement shows
+no example (its output would give the detail away). Its rows carry "hidden_detail".
 """
 from __future__ import annotations
 
@@ -24,13 +29,15 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from rlef.data.mini import FAMILIES, Family, Variant
+from rlef.data import SHIPPED_HIDDEN, SHIPPED_MINI
+from rlef.data.mini import FAMILIES, HIDDEN_FAMILIES, Family, Variant
 from rlef.data.problem import Test
 from rlef.execution.executor import Executor
 from rlef.execution.types import Job, Limits, Verdict
 
 log = logging.getLogger(__name__)
-SHIPPED = Path(__file__).parent / "data" / "rlef_mini.jsonl.gz"
+SHIPPED = SHIPPED_MINI
+BENCHMARKS = {"rlef_mini": (FAMILIES, SHIPPED_MINI), "rlef_hidden": (HIDDEN_FAMILIES, SHIPPED_HIDDEN)}
 TIME_LIMIT_S = 2  # ours: small problems; short limits keep CPU-scale rollouts fast
 MEMORY_LIMIT_BYTES = 256 << 20
 
@@ -51,6 +58,13 @@ def family_splits(families: dict[str, Family]) -> dict[str, str]:
         for i, name in enumerate(ordered):
             splits[name] = "test" if i == 0 else "valid" if i == 1 and len(ordered) >= 5 else "train"
     return splits
+
+
+def splits_of(families: dict[str, Family]) -> dict[str, str]:
+    """Hidden-spec families carry their split (chosen by detail kind); rlef_mini's are hashed."""
+    if all(fam.split for fam in families.values()):
+        return {name: fam.split for name, fam in families.items()}
+    return family_splits(families)
 
 
 def _inputs(variant: Variant, seed: str, count: int) -> list[str]:
@@ -97,8 +111,10 @@ def draw_problems(fam: Family, seed: int, variants: int, tests: int,
 
 
 def _statement(variant: Variant, examples: list[Test]) -> str:
-    parts = [variant.title, variant.legend, "Input", variant.input_spec, "Output", variant.output_spec,
-             "Examples" if len(examples) > 1 else "Example"]
+    parts = [variant.title, variant.legend, "Input", variant.input_spec, "Output", variant.output_spec]
+    if variant.detail_option:  # hidden spec: an example output would state the open detail
+        return "\n\n".join(parts) + "\n"
+    parts.append("Examples" if len(examples) > 1 else "Example")
     for test in examples:
         parts += ["Input", test.stdin.rstrip("\n"), "Output", test.expected_stdout.rstrip("\n")]
     return "\n\n".join(parts) + "\n"
@@ -109,7 +125,9 @@ def _row(name: str, fam: Family, split: str, variant: Variant, tests: list[Test]
 
     def as_struct(ts: list[Test]) -> dict:
         return {"input": [t.stdin for t in ts], "output": [t.expected_stdout for t in ts]}
+    extra = {"hidden_detail": {"kind": fam.detail, "option": variant.detail_option}} if fam.detail else {}
     return {
+        **extra,
         "name": name, "description": _statement(variant, public), "split": split, "family": fam.name,
         "source": "rlef_mini", "difficulty": f"level{fam.difficulty}", "cf_tags": [fam.category],
         "public_tests": as_struct(public), "private_tests": as_struct(private),
@@ -119,20 +137,21 @@ def _row(name: str, fam: Family, split: str, variant: Variant, tests: list[Test]
     }
 
 
-def _drawn_with_splits(names: list[str], seed: int, variants: int, tests: int, heldout: int) -> list[tuple]:
+def _drawn_with_splits(names: list[str], seed: int, variants: int, tests: int, heldout: int,
+                       families: dict[str, Family]) -> list[tuple]:
     """(family, split, (name, variant, inputs, n_public)): each family's `variants` problems, then
     up to `heldout` more of a train family, renamed <family>/hNN, in the split train_heldout."""
-    splits, out = family_splits(FAMILIES), []
+    splits, out = splits_of(families), []
     for n in names:
-        fam = FAMILIES[n]
+        fam = families[n]
         problems, more = draw_problems(fam, seed, variants, tests, heldout if splits[n] == "train" else 0)
         out += [(fam, splits[n], d) for d in problems] + [(fam, "train_heldout", d) for d in more]
     return out
 
 
 def build_rows(executor: Executor, names: list[str], seed: int = 0, variants: int = 8, tests: int = 14,
-               heldout: int = 4) -> list[dict]:
-    drawn = _drawn_with_splits(names, seed, variants, tests, heldout)
+               heldout: int = 4, families: dict[str, Family] = FAMILIES) -> list[dict]:
+    drawn = _drawn_with_splits(names, seed, variants, tests, heldout, families)
     limits = Limits(time_s=TIME_LIMIT_S, memory_bytes=MEMORY_LIMIT_BYTES)
     jobs = [Job(v.solution, tuple(Test(i, "") for i in inputs), limits) for _, _, (_, v, inputs, _) in drawn]
     rows = []
@@ -153,12 +172,15 @@ def write_rows(rows: list[dict], path: Path) -> None:
 
 
 def main(cfg: DictConfig) -> None:
-    out = Path(cfg.build_mini.output) if cfg.build_mini.output else SHIPPED
+    if cfg.build_mini.benchmark not in BENCHMARKS:
+        raise SystemExit(f"build_mini.benchmark must be one of {sorted(BENCHMARKS)}, got {cfg.build_mini.benchmark!r}")
+    families, shipped = BENCHMARKS[cfg.build_mini.benchmark]
+    out = Path(cfg.build_mini.output) if cfg.build_mini.output else shipped
     with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
-        rows = build_rows(executor, sorted(FAMILIES), cfg.build_mini.seed, cfg.build_mini.variants,
-                          cfg.build_mini.tests, cfg.build_mini.heldout)
+        rows = build_rows(executor, sorted(families), cfg.build_mini.seed, cfg.build_mini.variants,
+                          cfg.build_mini.tests, cfg.build_mini.heldout, families)
     write_rows(rows, out)
     counts = defaultdict(int)
     for r in rows:
         counts[r["split"]] += 1
-    log.info("wrote %d problems from %d families to %s (%s)", len(rows), len(FAMILIES), out, dict(counts))
+    log.info("wrote %d problems from %d families to %s (%s)", len(rows), len(families), out, dict(counts))

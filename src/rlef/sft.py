@@ -1,9 +1,13 @@
-"""task=sft: supervised fine-tuning on reference solutions, single turn, loss on the response only.
+"""task=sft: supervised fine-tuning on reference solutions, loss on the (last) response only.
 
 At CPU scale this is the warm start that stands in for "an Instruct model that already
 writes stdin/stdout programs" (paper 3.1 starts from Llama 3.1 Instruct; the embedded
 SmolLM2-135M-Instruct solves 0/16 of "print a + b" as is). Deviation from the paper,
 documented in experiments/. The same code path is the paper's SFT baseline at scale.
+
+With sft.repair_share > 0, that share of the examples are multi-turn repair dialogues
+(rlef.repair: a wrong first reply, the executor's real feedback, then the reference), with the
+loss on the final reply only, as the paper's SFT baseline (Table 3) trains on trajectories.
 
 The target reply is the reference solution in the paper's answer format (a ```python
 block), followed by the stop token. Writes the fine-tuned model (save_pretrained, with the
@@ -22,20 +26,54 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from rlef.data import Problem, load_problems
+from rlef.execution.executor import Executor
+from rlef.execution.types import Limits
 from rlef.feedback import first_prompt
 from rlef.models import load_model, load_tokenizer
+from rlef.repair import RepairDialogue, repair_dialogues
 from rlef.rollout import ChatFormat
 from rlef.rundir import record_run
 
 log = logging.getLogger(__name__)
 
 
+def answer_tokens(code: str, tokenizer) -> list[int]:
+    """A reply in the paper's answer format (a ```python block), closed by the stop token."""
+    return tokenizer.encode(f"```python\n{code.rstrip()}\n```", add_special_tokens=False) + [tokenizer.eos_token_id]
+
+
 def sft_example(problem: Problem, chat: ChatFormat, tokenizer) -> tuple[list[int], list[bool]]:
     """(ids, loss_mask): the first-turn prompt, then the reference answer (loss only there)."""
     prompt = chat.first(first_prompt(problem))
-    answer = f"```python\n{problem.reference_solution.rstrip()}\n```"
-    response = tokenizer.encode(answer, add_special_tokens=False) + [tokenizer.eos_token_id]
+    response = answer_tokens(problem.reference_solution, tokenizer)
     return prompt + response, [False] * len(prompt) + [True] * len(response)
+
+
+def repair_example(dialogue: RepairDialogue, chat: ChatFormat, tokenizer) -> tuple[list[int], list[bool]]:
+    """(ids, loss_mask): prompt, wrong reply, feedback turn, reference; loss on the reference only,
+    so the wrong reply is context, never a target. Token for token what an episode would hold."""
+    context = chat.first(first_prompt(dialogue.problem)) + answer_tokens(dialogue.wrong_code, tokenizer)
+    context += chat.next_user(dialogue.feedback, response_stopped=True)
+    response = answer_tokens(dialogue.problem.reference_solution, tokenizer)
+    return context + response, [False] * len(context) + [True] * len(response)
+
+
+def repair_count(single_turn: int, share: float) -> int:
+    """How many dialogues make them `share` of all examples, next to `single_turn` others."""
+    if not 0 <= share < 1:
+        raise ValueError(f"sft.repair_share must be in [0, 1), got {share}")
+    return round(single_turn * share / (1 - share))
+
+
+def build_examples(cfg: DictConfig, problems: list[Problem], chat: ChatFormat, tokenizer) -> list:
+    examples = [sft_example(p, chat, tokenizer) for p in problems]
+    count = repair_count(len(examples), cfg.sft.repair_share)
+    if count:
+        with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
+            dialogues = repair_dialogues(problems, count, executor, Limits.from_config(cfg.execution), cfg.seed)
+        log.info("sft: %d repair dialogues (asked for %d, share %.2f)", len(dialogues), count, cfg.sft.repair_share)
+        examples += [repair_example(d, chat, tokenizer) for d in dialogues]
+    return examples
 
 
 def batch_loss(model, examples: list[tuple[list[int], list[bool]]], pad_id: int) -> torch.Tensor:
@@ -83,10 +121,11 @@ def main(cfg: DictConfig) -> dict:
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.model)
     model = load_model(cfg.model, tokenizer)
+    repair_count(1, cfg.sft.repair_share)  # a bad share fails before the model loads
     problems = [p for p in load_problems(cfg.data, cfg.sft.split) if p.reference_solution]
     problems = problems[: cfg.sft.max_problems or None]
     chat = ChatFormat(tokenizer)
-    examples = [sft_example(p, chat, tokenizer) for p in problems]
+    examples = build_examples(cfg, problems, chat, tokenizer)
     log.info("sft on %d %s problems (%d tokens)", len(examples), cfg.sft.split, sum(len(e[0]) for e in examples))
     history = train_sft(model, examples, cfg.sft.epochs, cfg.sft.batch_size, cfg.sft.lr, cfg.sft.weight_decay,
                         tokenizer.pad_token_id, cfg.seed)

@@ -10,19 +10,23 @@ from pathlib import Path
 from rlef.data.problem import SPLITS, Problem, Test
 
 SHIPPED_MINI = Path(__file__).parent / "rlef_mini.jsonl.gz"
+SHIPPED_HIDDEN = Path(__file__).parent / "rlef_hidden.jsonl.gz"  # hidden-spec families
+# data.name -> the bundled files it reads (rlef_mix: both, e.g. to train on both train splits)
+BUNDLED = {"rlef_mini": (SHIPPED_MINI,), "rlef_hidden": (SHIPPED_HIDDEN,), "rlef_mix": (SHIPPED_MINI, SHIPPED_HIDDEN)}
 
 __all__ = ["SPLITS", "Problem", "Test", "load_problems", "problems_for_iteration"]
 
 
 def load_problems(data_cfg, split: str) -> list[Problem]:
-    """The problems of one split for the `data:` config group (rlef_mini, code_contests,
-    humaneval, jsonl). Malformed rows are skipped and reported by the loaders."""
+    """The problems of one split for the `data:` config group (rlef_mini, rlef_hidden, rlef_mix,
+    code_contests, humaneval, jsonl). Malformed rows are skipped and reported by the loaders."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     name = data_cfg.name
-    if name == "rlef_mini":
+    if name in BUNDLED:
         from rlef.data.jsonl import load_jsonl
-        return load_jsonl(data_cfg.path or SHIPPED_MINI, split)[0]
+        paths = (data_cfg.path,) if data_cfg.get("path") else BUNDLED[name]
+        return [p for path in paths for p in load_jsonl(path, split)[0]]
     if name == "jsonl":
         from rlef.data.jsonl import load_jsonl
         return load_jsonl(data_cfg.path, split)[0]
@@ -36,7 +40,7 @@ def load_problems(data_cfg, split: str) -> list[Problem]:
         if split != "test":
             raise ValueError("HumanEval has only a test split (it is used for transfer evaluation)")
         return load_humaneval(data_cfg.path)[0]
-    raise ValueError(f"unknown data.name {name!r}: rlef_mini, code_contests, humaneval or jsonl")
+    raise ValueError(f"unknown data.name {name!r}: {', '.join(BUNDLED)}, code_contests, humaneval or jsonl")
 
 
 def problems_for_iteration(problems: list[Problem], count: int, seed: int, iteration: int) -> list[Problem]:

@@ -3,11 +3,13 @@
 Families of problems (a statement, a reference solution and an input generator, with
 parameters drawn per problem) live in families_*.py; build_mini (task=build_mini) turns
 them into the shipped rlef_mini.jsonl.gz, with expected outputs computed by running the
-reference solutions through the sandboxed executor.
+reference solutions through the sandboxed executor. families_hidden.py holds the hidden-spec
+families (statements that leave one output detail to the public tests), shipped apart as
+rlef_hidden.jsonl.gz.
 """
-from rlef.data.mini.registry import FAMILIES, Family, Variant, family
+from rlef.data.mini.registry import FAMILIES, HIDDEN_FAMILIES, Family, Variant, family, hidden_family
 
-# Importing the modules registers their families.
-from rlef.data.mini import families_basic, families_math, families_text  # noqa: F401  isort: skip
+# Importing the modules registers their families (families_hidden: into HIDDEN_FAMILIES).
+from rlef.data.mini import families_basic, families_hidden, families_math, families_text  # noqa: F401  isort: skip
 
-__all__ = ["FAMILIES", "Family", "Variant", "family"]
+__all__ = ["FAMILIES", "HIDDEN_FAMILIES", "Family", "Variant", "family", "hidden_family"]

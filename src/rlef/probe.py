@@ -1,0 +1,167 @@
+"""The feedback-use probe: does a checkpoint's second turn depend on what the feedback says?
+
+The paper's random-feedback analysis (Fig. 3-4, C.2), reduced to one turn so that it runs in
+minutes on 2 CPU cores:
+1. A frozen bank of failed first turns: the warm start's replies on held-out problems that
+   failed their public tests, each with its true feedback and the feedback of a wrong program
+   on another problem (random, paper C.2). Built once, committed, reused for every checkpoint.
+2. For a checkpoint, turn 2 is sampled `samples` times per bank item under each condition:
+   the true feedback, the random feedback, or no feedback (the retry prompt alone). A sample
+   succeeds when its code passes the problem's private tests (the episode's reward).
+3. The teacher-forced log-probability of the reference fix under each condition: a
+   sampling-free view of the same question.
+Every checkpoint sees the same first turn (the warm start's), so the conditions and the
+checkpoints are compared on identical contexts.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+
+from rlef.data import Problem
+from rlef.evaluation import chrf
+from rlef.execution.executor import Executor
+from rlef.execution.types import Limits
+from rlef.feedback import extract_code, first_prompt, turn_feedback
+from rlef.generation import GenerationBackend, SamplingParams
+from rlef.rollout import NO_FEEDBACK_PROMPT, ChatFormat, Episode, judge_many
+
+CONDITIONS = ("true", "random", "none")
+
+
+@dataclass(frozen=True)
+class BankItem:
+    """One failed first turn (a line of the bank's jsonl)."""
+
+    item: int
+    problem: str  # Problem.id
+    family: str
+    response: str  # the first reply as decoded text
+    response_ids: list[int]  # the first reply's tokens, as sampled (stop token included)
+    stopped: bool
+    code: str  # the program extracted from the reply; it failed a public test
+    true_feedback: str  # the second user turn an episode would show
+    random_feedback: str  # the true feedback of a failed first turn on another problem
+    random_source: str  # the problem that feedback came from
+
+    def user_text(self, condition: str) -> str:
+        return {"true": self.true_feedback, "random": self.random_feedback, "none": NO_FEEDBACK_PROMPT}[condition]
+
+
+def bank_from_episodes(episodes: Sequence[Episode], per_problem: int, seed: int = 0) -> list[BankItem]:
+    """Failed first turns with code (at most `per_problem` distinct programs per problem), each
+    paired with the feedback of a failed first turn on another problem, of another family
+    where one exists."""
+    failed, seen = [], set()
+    for e in episodes:
+        turn = e.turns[0]
+        if e.infra_error or turn.code is None or turn.public is None or turn.public.passed:
+            continue
+        if (e.problem.id, turn.code) in seen or sum(p.id == e.problem.id for p, _ in failed) >= per_problem:
+            continue
+        seen.add((e.problem.id, turn.code))
+        failed.append((e.problem, turn))
+    rng = random.Random(f"{seed}:bank")
+    items = []
+    for index, (problem, turn) in enumerate(failed):
+        others = [j for j, (p, _) in enumerate(failed) if p.family != problem.family] or \
+                 [j for j, (p, _) in enumerate(failed) if p.id != problem.id]
+        if not others:
+            raise ValueError("the random-feedback condition needs failed first turns on at least two problems")
+        source, source_turn = failed[rng.choice(others)]
+        items.append(BankItem(index, problem.id, problem.family, turn.text, list(turn.response), turn.stopped,
+                              turn.code, turn_feedback(problem, turn.public),
+                              turn_feedback(source, source_turn.public), source.id))
+    return items
+
+
+def item_record(item: BankItem) -> dict:
+    return asdict(item)
+
+
+def context(item: BankItem, problem: Problem, chat: ChatFormat, condition: str) -> list[int]:
+    """The token context of turn 2: prompt, the banked first reply, the condition's user turn."""
+    return (chat.first(first_prompt(problem)) + list(item.response_ids)
+            + chat.next_user(item.user_text(condition), item.stopped))
+
+
+def sample_second_turns(backend: GenerationBackend, tokenizer, executor: Executor, limits: Limits,
+                        work: Sequence[tuple[BankItem, Problem, list[int]]], params: SamplingParams,
+                        samples: int) -> list[dict]:
+    """For each (item, problem, context): `samples` second turns, judged on the private tests.
+    Returns one dict per entry of `work`: successes, copies of the first code, mean chrF to it."""
+    contexts = [ctx for _, _, ctx in work for _ in range(samples)]
+    codes = [extract_code(tokenizer.decode(g.tokens, skip_special_tokens=True))
+             for g in backend.generate(contexts, params)]
+    owners = [i for i in range(len(work)) for _ in range(samples)]
+    runnable = [(k, work[owners[k]][1], code) for k, code in enumerate(codes) if code is not None]
+    results = judge_many(executor, [(p, code, p.judge_tests) for _, p, code in runnable], limits, stop_on_failure=True)
+    passed = {k: r.passed for (k, _, _), r in zip(runnable, results)}
+    out = [{"successes": 0, "samples": samples, "copies": 0, "chrf_sum": 0.0, "with_code": 0} for _ in work]
+    for k, code in enumerate(codes):
+        row, first = out[owners[k]], work[owners[k]][0].code
+        row["successes"] += passed.get(k, False)
+        if code is not None:
+            row["with_code"] += 1
+            row["copies"] += code.strip() == first.strip()
+            row["chrf_sum"] += chrf(first, code)
+    return out
+
+
+@torch.no_grad()
+def reply_logprobs(model, examples: Sequence[tuple[list[int], list[int]]], pad_id: int,
+                   batch_size: int = 8) -> list[tuple[float, int]]:
+    """(sum of log-probs, number of tokens) of each reply given its context, teacher-forced at T=1."""
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, len(examples), batch_size):
+        batch = examples[start:start + batch_size]
+        width = max(len(c) + len(r) for c, r in batch)
+        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        attention = torch.zeros_like(ids)
+        for row, (ctx, reply) in enumerate(batch):
+            ids[row, : len(ctx) + len(reply)] = torch.tensor(ctx + reply)
+            attention[row, : len(ctx) + len(reply)] = 1
+        logp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=attention.to(device)).logits.float(), -1)
+        for row, (ctx, reply) in enumerate(batch):
+            positions = torch.arange(len(ctx) - 1, len(ctx) + len(reply) - 1, device=device)
+            targets = torch.tensor(reply, device=device)
+            out.append((logp[row, positions, targets].sum().item(), len(reply)))
+    return out
+
+
+def subset_of(family: str) -> str:
+    """"hidden" for the hidden-spec families, "regular" for every other problem."""
+    from rlef.data.mini import HIDDEN_FAMILIES
+    return "hidden" if family in HIDDEN_FAMILIES else "regular"
+
+
+def _estimate(values: dict[int, float], family_of: dict[int, str], resamples: int, seed: int) -> dict:
+    from rlef.evaluation import cluster_bootstrap
+    e = cluster_bootstrap(values, family_of, resamples, seed)
+    return {"value": e.mean, "ci_low": e.low, "ci_high": e.high, "items": len(values),
+            "families": len(set(family_of[i] for i in values))}
+
+
+def summarize(rows: Sequence[dict], resamples: int = 2000, seed: int = 0) -> list[dict]:
+    """Per temperature and subset (hidden / regular / all): each condition's success rate and
+    reference log-prob per token, and the paired differences true - random and true - none,
+    each with a 95% CI that resamples families (bank items of one family are not independent)."""
+    out = []
+    for temperature in sorted({r["temperature"] for r in rows}, reverse=True):
+        at = [r for r in rows if r["temperature"] == temperature]
+        for subset in ("hidden", "regular", "all"):
+            chosen = [r for r in at if subset == "all" or r["subset"] == subset]
+            if not chosen:
+                continue
+            family_of = {r["item"]: r["family"] for r in chosen}
+            for metric in ("success_rate", "ref_logprob_per_token"):
+                by = {c: {r["item"]: r[metric] for r in chosen if r["condition"] == c} for c in CONDITIONS}
+                for name, values in [*by.items(), *[(f"true_minus_{c}", {i: by["true"][i] - by[c][i]
+                                                    for i in by["true"]}) for c in ("random", "none")]]:
+                    out.append({"temperature": temperature, "subset": subset, "metric": metric, "condition": name,
+                                **_estimate(values, family_of, resamples, seed)})
+    return out

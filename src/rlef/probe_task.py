@@ -1,0 +1,118 @@
+"""task=probe: the feedback-use probe (rlef/probe.py) for one checkpoint.
+
+    python src/run.py experiment=feedback_probe model.name_or_path=<checkpoint dir>
+
+The bank of failed first turns (probe.bank) is built by the first run that finds it missing,
+from that run's model: build it with the warm start, commit it, and every later checkpoint is
+probed on the same first turns. Writes probe.csv (one row per bank item, condition and
+temperature: successes, copies of the first code, chrF to it, the reference fix's log-prob),
+probe_summary.csv (rates and paired differences with family-resampled CIs) and a copy of the bank.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from rlef.analysis.collect import write_csv
+from rlef.data import load_problems
+from rlef.execution.executor import Executor
+from rlef.execution.types import Limits
+from rlef.generation import SamplingParams
+from rlef.models import load_model, load_tokenizer
+from rlef.probe import (CONDITIONS, BankItem, bank_from_episodes, context, item_record, reply_logprobs,
+                        sample_second_turns, subset_of, summarize)
+from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, hf_backend
+from rlef.rundir import record_run
+from rlef.sft import answer_tokens
+
+log = logging.getLogger(__name__)
+
+
+def check_settings(probe_cfg) -> None:
+    """One clear line for a setting that would silently change what the probe measures."""
+    if probe_cfg.samples < 1 or probe_cfg.bank_rollouts < 1 or probe_cfg.per_problem < 1:
+        raise ValueError("probe.samples, probe.bank_rollouts and probe.per_problem must be >= 1")
+    if not probe_cfg.temperatures or any(t < 0 for t in probe_cfg.temperatures):
+        raise ValueError(f"probe.temperatures must be a non-empty list of temperatures >= 0, got {probe_cfg.temperatures}")
+
+
+def read_bank(path: Path, problems: dict) -> list[BankItem]:
+    items = [BankItem(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    missing = sorted({i.problem for i in items} - set(problems))
+    if missing:
+        raise ValueError(f"bank {path}: {len(missing)} problems are not in the data ({missing[:3]}...): "
+                         "probe it with the data and split it was built on")
+    return items
+
+
+def build_bank(cfg: DictConfig, backend, tokenizer, executor, limits, problems: list) -> list[BankItem]:
+    rollout = RolloutConfig(max_turns=1, sampling=SamplingParams(cfg.probe.bank_temperature, cfg.eval.top_p,
+                                                                 cfg.rollout.max_new_tokens))
+    runner = EpisodeRunner(backend, tokenizer, executor, rollout, limits, cfg.seed)
+    episodes = runner.run([p for p in problems for _ in range(cfg.probe.bank_rollouts)])
+    items = bank_from_episodes(episodes, cfg.probe.per_problem, cfg.seed)
+    log.info("bank: %d failed first turns from %d episodes on %d problems", len(items), len(episodes), len(problems))
+    return items
+
+
+def probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat) -> list[dict]:
+    rows = []
+    for temperature in cfg.probe.temperatures:
+        start = time.time()
+        work = [(item, problems[item.problem], context(item, problems[item.problem], chat, c))
+                for item in items for c in CONDITIONS]
+        params = SamplingParams(temperature, cfg.eval.top_p, cfg.rollout.max_new_tokens)
+        sampled = sample_second_turns(backend, tokenizer, executor, limits, work, params, cfg.probe.samples)
+        for (item, _, _), condition, result in zip(work, [c for _ in items for c in CONDITIONS], sampled):
+            rows.append({"temperature": temperature, "item": item.item, "problem": item.problem,
+                         "family": item.family, "subset": subset_of(item.family), "condition": condition,
+                         **result, "success_rate": result["successes"] / result["samples"]})
+        log.info("T=%.2f: %d second turns in %.0f s", temperature, len(work) * cfg.probe.samples, time.time() - start)
+    return rows
+
+
+def add_logprobs(rows: list[dict], model, tokenizer, items, problems, chat) -> None:
+    examples = [(context(item, problems[item.problem], chat, c), answer_tokens(problems[item.problem]
+                 .reference_solution, tokenizer)) for item in items for c in CONDITIONS]
+    scored = reply_logprobs(model, examples, tokenizer.pad_token_id)
+    by_key = {(item.item, c): s for (item, c), s in zip([(i, c) for i in items for c in CONDITIONS], scored)}
+    for row in rows:
+        total, count = by_key[(row["item"], row["condition"])]
+        row["ref_logprob"], row["ref_logprob_per_token"] = total, total / count
+
+
+def main(cfg: DictConfig) -> dict:
+    check_settings(cfg.probe)
+    out = Path(HydraConfig.get().runtime.output_dir)
+    record_run(out, cfg)
+    problems = {p.id: p for p in load_problems(cfg.data, cfg.probe.split)}
+    bank_path = Path(cfg.probe.bank)
+    items = read_bank(bank_path, problems) if bank_path.is_file() else None
+    tokenizer = load_tokenizer(cfg.model)
+    model = load_model(cfg.model, tokenizer).eval()
+    backend = hf_backend(model, tokenizer, cfg.rollout.max_batch, cfg.rollout.stop_after_code, cfg.seed)
+    limits, chat = Limits.from_config(cfg.execution), ChatFormat(tokenizer)
+    with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
+        if items is None:
+            log.info("no bank at %s: building it from %s", bank_path, cfg.model.name_or_path)
+            items = build_bank(cfg, backend, tokenizer, executor, limits, list(problems.values()))
+            bank_path.parent.mkdir(parents=True, exist_ok=True)
+            bank_path.write_text("".join(json.dumps(item_record(i)) + "\n" for i in items))
+        rows = probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat)
+    add_logprobs(rows, model, tokenizer, items, problems, chat)
+    shutil.copy(bank_path, out / "probe_bank.jsonl")
+    write_csv(rows, out / "probe.csv")
+    summary = summarize(rows, cfg.probe.resamples, cfg.seed)
+    write_csv(summary, out / "probe_summary.csv")
+    for s in summary:
+        if s["metric"] == "success_rate" and s["subset"] != "all":
+            log.info("T=%.2f %-7s %-15s %.3f [%.3f, %.3f] (%d items)", s["temperature"], s["subset"], s["condition"],
+                     s["value"], s["ci_low"], s["ci_high"], s["items"])
+    log.info("wrote %s", out)
+    return {"summary": summary}
