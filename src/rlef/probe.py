@@ -46,6 +46,7 @@ class BankItem:
     true_feedback: str  # the second user turn an episode would show
     random_feedback: str  # the true feedback of a failed first turn on another problem
     random_source: str  # the problem that feedback came from
+    statement_sha: str = ""  # sha1 of the problem's statement: a rebuilt benchmark must not reuse the bank
 
     def user_text(self, condition: str) -> str:
         return {"true": self.true_feedback, "random": self.random_feedback, "none": NO_FEEDBACK_PROMPT}[condition]
@@ -74,8 +75,13 @@ def bank_from_episodes(episodes: Sequence[Episode], per_problem: int, seed: int 
         source, source_turn = failed[rng.choice(others)]
         items.append(BankItem(index, problem.id, problem.family, turn.text, list(turn.response), turn.stopped,
                               turn.code, turn_feedback(problem, turn.public),
-                              turn_feedback(source, source_turn.public), source.id))
+                              turn_feedback(source, source_turn.public), source.id, statement_sha(problem)))
     return items
+
+
+def statement_sha(problem: Problem) -> str:
+    import hashlib
+    return hashlib.sha1(problem.description.encode()).hexdigest()
 
 
 def item_record(item: BankItem) -> dict:

@@ -26,7 +26,7 @@ from rlef.execution.types import Limits
 from rlef.generation import SamplingParams
 from rlef.models import load_model, load_tokenizer
 from rlef.probe import (CONDITIONS, BankItem, bank_from_episodes, context, item_record, reply_logprobs,
-                        sample_second_turns, subset_of, summarize)
+                        sample_second_turns, statement_sha, subset_of, summarize)
 from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, hf_backend
 from rlef.rundir import record_run
 from rlef.sft import answer_tokens
@@ -48,6 +48,10 @@ def read_bank(path: Path, problems: dict) -> list[BankItem]:
     if missing:
         raise ValueError(f"bank {path}: {len(missing)} problems are not in the data ({missing[:3]}...): "
                          "probe it with the data and split it was built on")
+    changed = sorted({i.problem for i in items if i.statement_sha != statement_sha(problems[i.problem])})
+    if changed:
+        raise ValueError(f"bank {path}: {len(changed)} problems changed since it was built ({changed[:3]}...): "
+                         "rebuild the bank (delete it and probe the warm start)")
     return items
 
 

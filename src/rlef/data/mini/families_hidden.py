@@ -7,12 +7,17 @@ but got `Y`"). The computation itself is a beginner's one the warm start already
 reading the feedback is the whole difficulty. Every input generator makes inputs whose public
 output tells the options apart (both answers of a yes/no question, >= 3 items of a list, ...).
 
-Splits are fixed per family by the KIND of detail: the test kinds (letter case, 0/1-based
+Splits are fixed per family by the KIND of detail: the test kinds (rounding direction, 0/1-based
 positions, yes/no words) appear in no train family, so a gain on test is transfer of the skill
 "read the expected output", not memory of a format. `Family.single_turn_ceiling` is the chance
 of guessing the option (1 / number of options); a model that does not read the tests and
 prints the natural default (space-separated, as computed, YES/NO, ...) scores below it, since
 no option is that default.
+
+The judge is CodeContests' checker (execution/checker.py): tokens, case-insensitive, integers
+by value, floats to 1e-5. So letter case, whitespace layout and leading zeros are details it
+cannot see, and no family here varies them (a "letter case" family would accept every case).
+tests/test_hidden_families.py checks that each option fails the public tests of the others.
 """
 from __future__ import annotations
 
@@ -79,7 +84,7 @@ _LIST_MAPS = (  # (what is printed, the list expression over a)
     ("every number multiplied by 3", "[3 * x for x in a]"),
     ("every number increased by 10", "[x + 10 for x in a]"),
 )
-SEPARATORS = (", ", ",", ";", " | ", "-", "\n")
+SEPARATORS = (", ", ",", ";", " | ", "-")
 
 
 @hidden_family("hs_separator_list", category="sorting", detail="separator", options=SEPARATORS, split="train")
@@ -150,10 +155,21 @@ def prefix_lines(rng: random.Random) -> Variant:
         make_input, prefix)
 
 
-_MEANS = (("the average of the numbers", "sum(a) / n"), ("half of the sum of the numbers", "sum(a) / 2"),
-          ("the average of the largest and the smallest number", "(max(a) + min(a)) / 2"),
-          ("the sum of the numbers divided by 7", "sum(a) / 7"))
+# Values with many decimals only: a half (x.5) would print the same at two precisions.
+_MEANS = (("the average of the numbers", "sum(a) / n"), ("the sum of the numbers divided by 7", "sum(a) / 7"),
+          ("the largest number divided by 3", "max(a) / 3"), ("the sum of the numbers divided by 9", "sum(a) / 9"))
 PRECISIONS = ("1", "2", "3", "4")
+
+
+def _unround_list(r: random.Random, expr: str) -> str:
+    """A list whose value prints differently at every precision (55.5 would read 55.50 at two)."""
+    value = eval(f"lambda a, n: {expr}")  # noqa: S307  our own constant expressions
+    for _ in range(10_000):
+        a = _ints(r, r.randint(3, 7), 1, 100)
+        shown = {round(value(a, len(a)), int(d)) for d in PRECISIONS}
+        if len(shown) == len(PRECISIONS) and min(abs(x - y) for x in shown for y in shown if x != y) > 1e-4:
+            return _list_input(a)
+    raise RuntimeError(f"no input prints {expr} differently at every precision")
 
 
 @hidden_family("hs_precision_mean", category="arithmetic", detail="precision", options=PRECISIONS,
@@ -164,8 +180,7 @@ def precision_mean(rng: random.Random) -> Variant:
     return _variant(
         "Exactly so", f"You are given n integers. Compute {what}.", _LIST_SPEC.format(lo=3, hi=7, vlo=1, vhi=100),
         f"Print {what} as a decimal number, rounded to the precision the judge expects.",
-        _READ_LIST + f"print(f'{{{expr}:.{digits}f}}')\n",
-        lambda r: _list_input(_ints(r, r.randint(3, 7), 1, 100)), digits)
+        _READ_LIST + f"print(f'{{{expr}:.{digits}f}}')\n", lambda r: _unround_list(r, expr), digits)
 
 
 BOUNDS = ("[lo, hi]", "(lo, hi)", "[lo, hi)", "(lo, hi]")
@@ -198,21 +213,6 @@ def bound_count(rng: random.Random) -> Variant:
         "lo, hi = map(int, input().split())\n" + _READ_LIST
         + f"print(sum(1 for x in a if {_BOUND_CODE[bound]}{check}))\n",
         make_input, bound)
-
-
-WIDTHS = ("4", "5", "6", "8")
-
-
-@hidden_family("hs_zero_pad", category="arithmetic", detail="zero padding", options=WIDTHS, split="train")
-def zero_pad(rng: random.Random) -> Variant:
-    what, expr = rng.choice(_PAIR_OPS[:3])
-    width = rng.choice(WIDTHS)
-    return _variant(
-        "Ticket number", f"You are given two integers a and b. The ticket number is {what}.",
-        "The only line contains two integers a and b (1 <= a, b <= 30).",
-        "Print the ticket number, padded the way the judge expects.",
-        f"a, b = map(int, input().split())\nprint(str({expr}).zfill({width}))\n",
-        lambda r: f"{r.randint(1, 30)} {r.randint(1, 30)}\n", width)
 
 
 UNITS = (" cm", " m", " units", "mm", " km")
@@ -327,50 +327,31 @@ def digit_grouping(rng: random.Random) -> Variant:
 # ----------------------------------------------------------------------------- test kinds
 # No train or valid family varies these details.
 
-CASES = ("UPPER", "lower", "Capitalized")
-_CASE_CODE = {"UPPER": "upper()", "lower": "lower()", "Capitalized": "capitalize()"}
+ROUNDINGS = ("down", "up", "to nearest")
+_ROUND_CODE = {"down": "x // y", "up": "-(-x // y)", "to nearest": "(2 * x + y) // (2 * y)"}
 
 
-def _mixed_case(r: random.Random, word: str) -> str:
-    """`word` in a random case that is none of UPPER, lower or Capitalized."""
-    while True:
-        w = "".join(c.upper() if r.random() < 0.5 else c for c in word)
-        if w not in (word.upper(), word.lower(), word.capitalize()):
-            return w
+@hidden_family("hs_round_ratio", category="arithmetic", detail="rounding direction", options=ROUNDINGS, split="test")
+def round_ratio(rng: random.Random) -> Variant:
+    what, num, den = rng.choice([("a / b", "a", "b"), ("(a + b) / 3", "a + b", "3"), ("a / (b + 1)", "a", "b + 1"),
+                                 ("2 * a / b", "2 * a", "b")])
+    rounding = rng.choice(ROUNDINGS)
+    fraction = eval(f"lambda a, b: (({num}) % ({den})) / ({den})")  # noqa: S307  our own constant expressions
 
+    def make_input(r: random.Random) -> str:
+        while True:  # one answer with a fraction below 1/2 and one above: all three roundings differ
+            pairs = [(r.randint(1, 60), r.randint(2, 9)) for _ in range(r.randint(2, 5))]
+            fractions = [fraction(a, b) for a, b in pairs]
+            if any(0 < f < 0.5 for f in fractions) and any(f > 0.5 for f in fractions):
+                return f"{len(pairs)}\n" + "".join(f"{a} {b}\n" for a, b in pairs)
 
-def _mixed_sentence(r: random.Random, lo: int, hi: int) -> str:
-    words = [w for w in _WORDS if len(w) >= 3]
-    return " ".join(_mixed_case(r, r.choice(words)) for _ in range(r.randint(lo, hi))) + "\n"
-
-
-@hidden_family("hs_case_word", category="string", detail="letter case", options=CASES, split="test")
-def case_word(rng: random.Random) -> Variant:
-    what, expr = rng.choice([("the longest word (the first one if there are several)", "max(w, key=len)"),
-                             ("the shortest word (the first one if there are several)", "min(w, key=len)"),
-                             ("the first word", "w[0]"), ("the last word", "w[-1]")])
-    case = rng.choice(CASES)
     return _variant(
-        "Loud and clear", f"You are given a sentence whose words mix uppercase and lowercase letters. Print {what}.",
-        "The only line contains 2 to 7 words of English letters, separated by single spaces.",
-        f"Print {what}, written in the letter case the judge expects.",
-        f"w = input().split()\nprint({expr}.{_CASE_CODE[case]})\n",
-        lambda r: _mixed_sentence(r, 2, 7), case)
-
-
-@hidden_family("hs_case_line", category="string", detail="letter case", options=CASES, split="test")
-def case_line(rng: random.Random) -> Variant:
-    what, expr = rng.choice([("the words in reverse order", "w[::-1]"), ("every second word, starting with the "
-                             "first", "w[::2]"), ("the words without the first one", "w[1:]"),
-                             ("the first two words", "w[:2]")])
-    case = rng.choice(CASES)
-    return _variant(
-        "Say it again", f"You are given a sentence whose words mix uppercase and lowercase letters. Print {what}.",
-        "The only line contains 3 to 7 words of English letters, separated by single spaces.",
-        f"Print {what}, separated by spaces, each word written in the letter case the judge expects.",
-        f"w = input().split()\nprint(*[x.{_CASE_CODE[case]} for x in {expr}])\n",
-        lambda r: _mixed_sentence(r, 3, 7), case)
-
+        "Whole numbers only", f"Answer q queries. Each query gives two integers a and b: compute {what}.",
+        _QUERY_SPEC.format(lo=2, hi=5, each="Each of the next q lines contains two integers a and b "
+                                            "(1 <= a <= 60, 2 <= b <= 9)."),
+        f"Print one line per query: {what} as an integer, rounded the way the judge expects.",
+        "q = int(input())\nfor _ in range(q):\n    a, b = map(int, input().split())\n"
+        f"    x, y = {num}, {den}\n    print({_ROUND_CODE[rounding]})\n", make_input, rounding)
 
 BASES = ("0-based", "1-based")
 
@@ -416,7 +397,8 @@ def index_chars(rng: random.Random) -> Variant:
         f"enumerate(s) if {condition}])\n", make_input, base)
 
 
-YES_NO = ("Yes/No", "yes/no", "TRUE/FALSE", "OK/FAIL", "POSSIBLE/IMPOSSIBLE", "Y/N")
+# Never YES/NO nor True/False (the usual defaults), and distinct case-insensitively (the checker is).
+YES_NO = ("OK/FAIL", "POSSIBLE/IMPOSSIBLE", "Y/N", "ACCEPT/REJECT", "1/0", "GOOD/BAD")
 
 
 def _yes_no_input(r: random.Random, draw, check) -> str:

@@ -1,0 +1,86 @@
+"""The feedback-use probe: bank construction, contexts, statistics and teacher-forced log-probs."""
+import json
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from rlef.data.problem import Problem, Test
+from rlef.feedback import first_prompt
+from rlef.execution.types import ExecutionResult, TestResult, Verdict
+from rlef.models import load_tokenizer, tiny_random_llama
+from rlef.probe import CONDITIONS, BankItem, bank_from_episodes, context, reply_logprobs, summarize
+from rlef.probe_task import check_settings, read_bank
+from rlef.rollout import NO_FEEDBACK_PROMPT, ChatFormat, Episode, Turn
+
+
+def problem(pid, family):
+    return Problem(pid, "rlef_mini", f"statement {pid}", (Test("1\n", "2\n"),), (Test("3\n", "4\n"),),
+                   family=family, reference_solution="print(int(input()) + 1)\n")
+
+
+def failed_episode(p, code, observed="9\n"):
+    result = ExecutionResult((TestResult(Verdict.WRONG_OUTPUT, "1\n", "2\n", observed),))
+    return Episode(p, [1], [False], [Turn(1, [5, 6], [0.0, 0.0], True, f"```python\n{code}```", code, result)])
+
+
+def test_bank_keeps_failed_first_turns_and_takes_random_feedback_from_another_family():
+    a, b, c = problem("a/00", "fa"), problem("b/00", "fb"), problem("a/01", "fa")
+    passed = failed_episode(a, "print(2)\n")
+    passed.turns[0].public = ExecutionResult((TestResult(Verdict.PASSED, "1\n", "2\n", "2\n"),))
+    episodes = [passed, failed_episode(a, "print(9)\n"), failed_episode(a, "print(8)\n", "8\n"),
+                failed_episode(b, "print(7)\n", "7\n"), failed_episode(c, "print(9)\n")]
+    items = bank_from_episodes(episodes, per_problem=1)
+    assert [(i.problem, i.code) for i in items] == [("a/00", "print(9)\n"), ("b/00", "print(7)\n"),
+                                                    ("a/01", "print(9)\n")]
+    assert all("but got `9`" in i.true_feedback or "but got `7`" in i.true_feedback for i in items)
+    assert [i.random_source for i in items] == ["b/00", "a/00", "b/00"] or all(
+        i.random_source.split("/")[0] != i.problem.split("/")[0] for i in items)
+    assert "but got `7`" in items[0].random_feedback and items[0].user_text("none") == NO_FEEDBACK_PROMPT
+
+
+def test_the_three_contexts_differ_only_in_the_second_user_turn():
+    tokenizer = load_tokenizer(OmegaConf.create({"kind": "smollm2_gguf"}))
+    chat, p = ChatFormat(tokenizer), problem("a/00", "fa")
+    item = BankItem(0, p.id, p.family, "r", tokenizer.encode("```python\nprint(9)\n```") + [tokenizer.eos_token_id],
+                    True, "print(9)\n", "TRUE FEEDBACK", "RANDOM FEEDBACK", "b/00")
+    head = chat.first(first_prompt(p)) + item.response_ids
+    ids = {c: context(item, p, chat, c) for c in CONDITIONS}
+    assert all(x[: len(head)] == head for x in ids.values())
+    texts = {c: tokenizer.decode(x[len(head):]) for c, x in ids.items()}
+    assert "TRUE FEEDBACK" in texts["true"] and "RANDOM FEEDBACK" in texts["random"]
+    assert NO_FEEDBACK_PROMPT in texts["none"] and "FEEDBACK" not in texts["none"]
+
+
+def test_summary_pairs_conditions_per_item():
+    rows = [{"temperature": 1.0, "item": i, "family": f"f{i % 3}", "subset": "hidden", "condition": c,
+             "success_rate": {"true": 0.5, "random": 0.25, "none": 0.0}[c] + (i % 2) * 0.1,
+             "ref_logprob_per_token": -1.0} for i in range(12) for c in CONDITIONS]
+    summary = {(s["subset"], s["metric"], s["condition"]): s for s in summarize(rows, resamples=200)}
+    gap = summary[("hidden", "success_rate", "true_minus_random")]
+    assert gap["value"] == pytest.approx(0.25) and gap["ci_low"] == pytest.approx(0.25)  # paired: no noise left
+    assert summary[("all", "success_rate", "true_minus_none")]["value"] == pytest.approx(0.5)
+    assert gap["families"] == 3 and gap["items"] == 12 and ("regular", "success_rate", "true") not in summary
+
+
+def test_teacher_forced_logprob_is_the_sum_over_reply_tokens():
+    model = tiny_random_llama(64).eval()
+    ctx, reply = [1, 5, 7, 9], [11, 13, 2]
+    (total, count), (short_total, _) = reply_logprobs(model, [(ctx, reply), (ctx[:2], reply)], pad_id=0)
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([ctx + reply])).logits[0].float(), -1)
+    expected = sum(logp[len(ctx) - 1 + k, t].item() for k, t in enumerate(reply))
+    assert count == 3 and total == pytest.approx(expected, abs=1e-4) and short_total != pytest.approx(total)
+
+
+def test_bad_settings_and_a_bank_from_other_data_fail_in_one_line(tmp_path):
+    with pytest.raises(ValueError, match="probe.samples"):
+        check_settings(OmegaConf.create({"samples": 0, "bank_rollouts": 1, "per_problem": 1, "temperatures": [1.0]}))
+    with pytest.raises(ValueError, match="temperatures"):
+        check_settings(OmegaConf.create({"samples": 1, "bank_rollouts": 1, "per_problem": 1, "temperatures": []}))
+    bank = tmp_path / "bank.jsonl"
+    bank.write_text(json.dumps({"item": 0, "problem": "gone/00", "family": "gone", "response": "", "response_ids": [],
+                                "stopped": True, "code": "", "true_feedback": "", "random_feedback": "",
+                                "random_source": ""}) + "\n")
+    with pytest.raises(ValueError, match="not in the data"):
+        read_bank(bank, {"a/00": problem("a/00", "fa")})

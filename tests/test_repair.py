@@ -1,0 +1,41 @@
+"""Repair dialogues for the warm start: a real wrong reply, its real feedback, loss on the fix only."""
+import random
+
+import pytest
+from omegaconf import OmegaConf
+
+from rlef.data import load_problems
+from rlef.execution.types import Limits
+from rlef.feedback import FEEDBACK_HEADER
+from rlef.models import load_tokenizer
+from rlef.repair import perturbed, repair_dialogues
+from rlef.rollout import ChatFormat
+from rlef.sft import answer_tokens, repair_count, repair_example
+
+
+def test_perturbation_moves_exactly_one_integer_literal():
+    code = "a = int(input())\nprint(a * 3 + 10)\n"
+    out = perturbed(code, random.Random(0))
+    assert out != code and len(out.splitlines()) == 2
+    assert sum(x != y for x, y in zip(code.split(), out.split())) == 1
+    assert perturbed("print(input())\n", random.Random(0)) is None
+
+
+def test_repair_count_makes_the_share_and_rejects_a_bad_one():
+    assert repair_count(80, 0.2) == 20 and repair_count(80, 0.0) == 0
+    with pytest.raises(ValueError, match="repair_share"):
+        repair_count(80, 1.0)
+
+
+@pytest.mark.sandbox
+def test_dialogues_hold_failing_code_its_real_feedback_and_the_loss_on_the_reference(executor):
+    problems = load_problems(OmegaConf.create({"name": "rlef_mix", "path": None}), "train")[::7]
+    dialogues = repair_dialogues(problems, 30, executor, Limits(time_s=2))
+    assert len(dialogues) >= 15  # a sparse subset: few siblings, and a moved literal can still pass
+    for d in dialogues:
+        assert d.feedback.startswith(FEEDBACK_HEADER) and d.wrong_code != d.problem.reference_solution
+    tokenizer = load_tokenizer(OmegaConf.create({"kind": "smollm2_gguf"}))
+    ids, mask = repair_example(dialogues[0], ChatFormat(tokenizer), tokenizer)
+    target = answer_tokens(dialogues[0].problem.reference_solution, tokenizer)
+    assert [t for t, m in zip(ids, mask) if m] == target and ids[-len(target):] == target
+    assert dialogues[0].feedback in tokenizer.decode(ids)
