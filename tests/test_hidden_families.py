@@ -29,7 +29,7 @@ def test_at_least_12_families_of_at_least_3_problems_each(rows):
 
 def test_test_kinds_are_never_trained_on(rows):
     kinds = defaultdict(set)
-    for name, fam in HIDDEN_FAMILIES.items():
+    for fam in HIDDEN_FAMILIES.values():
         kinds[fam.split].add(fam.detail)
     assert kinds["test"] and not kinds["test"] & (kinds["train"] | kinds["valid"])
     assert {r["family"]: r["split"] for r in rows if r["split"] != "train_heldout"} == splits_of(HIDDEN_FAMILIES)

@@ -6,8 +6,8 @@ import torch
 from omegaconf import OmegaConf
 
 from rlef.data.problem import Problem, Test
-from rlef.feedback import first_prompt
 from rlef.execution.types import ExecutionResult, TestResult, Verdict
+from rlef.feedback import first_prompt
 from rlef.models import load_tokenizer, tiny_random_llama
 from rlef.probe import CONDITIONS, BankItem, bank_from_episodes, context, reply_logprobs, summarize
 from rlef.probe_task import check_settings, read_bank
@@ -34,8 +34,8 @@ def test_bank_keeps_failed_first_turns_and_takes_random_feedback_from_another_fa
     assert [(i.problem, i.code) for i in items] == [("a/00", "print(9)\n"), ("b/00", "print(7)\n"),
                                                     ("a/01", "print(9)\n")]
     assert all("but got `9`" in i.true_feedback or "but got `7`" in i.true_feedback for i in items)
-    assert [i.random_source for i in items] == ["b/00", "a/00", "b/00"] or all(
-        i.random_source.split("/")[0] != i.problem.split("/")[0] for i in items)
+    # another family wherever one exists: b/00 is fb's only problem, fa has two
+    assert items[0].random_source == items[2].random_source == "b/00" and items[1].random_source in ("a/00", "a/01")
     assert "but got `7`" in items[0].random_feedback and items[0].user_text("none") == NO_FEEDBACK_PROMPT
 
 

@@ -15,6 +15,7 @@ checkpoints are compared on identical contexts.
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -22,7 +23,8 @@ from dataclasses import asdict, dataclass
 import torch
 
 from rlef.data import Problem
-from rlef.evaluation import chrf
+from rlef.data.mini import HIDDEN_FAMILIES
+from rlef.evaluation import chrf, cluster_bootstrap
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.feedback import extract_code, first_prompt, turn_feedback
@@ -80,7 +82,6 @@ def bank_from_episodes(episodes: Sequence[Episode], per_problem: int, seed: int 
 
 
 def statement_sha(problem: Problem) -> str:
-    import hashlib
     return hashlib.sha1(problem.description.encode()).hexdigest()
 
 
@@ -131,7 +132,8 @@ def reply_logprobs(model, examples: Sequence[tuple[list[int], list[int]]], pad_i
         for row, (ctx, reply) in enumerate(batch):
             ids[row, : len(ctx) + len(reply)] = torch.tensor(ctx + reply)
             attention[row, : len(ctx) + len(reply)] = 1
-        logp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=attention.to(device)).logits.float(), -1)
+        logits = model(input_ids=ids.to(device), attention_mask=attention.to(device)).logits
+        logp = torch.log_softmax(logits.float(), -1)
         for row, (ctx, reply) in enumerate(batch):
             positions = torch.arange(len(ctx) - 1, len(ctx) + len(reply) - 1, device=device)
             targets = torch.tensor(reply, device=device)
@@ -141,12 +143,10 @@ def reply_logprobs(model, examples: Sequence[tuple[list[int], list[int]]], pad_i
 
 def subset_of(family: str) -> str:
     """"hidden" for the hidden-spec families, "regular" for every other problem."""
-    from rlef.data.mini import HIDDEN_FAMILIES
     return "hidden" if family in HIDDEN_FAMILIES else "regular"
 
 
 def _estimate(values: dict[int, float], family_of: dict[int, str], resamples: int, seed: int) -> dict:
-    from rlef.evaluation import cluster_bootstrap
     e = cluster_bootstrap(values, family_of, resamples, seed)
     return {"value": e.mean, "ci_low": e.low, "ci_high": e.high, "items": len(values),
             "families": len(set(family_of[i] for i in values))}
@@ -155,7 +155,8 @@ def _estimate(values: dict[int, float], family_of: dict[int, str], resamples: in
 def summarize(rows: Sequence[dict], resamples: int = 2000, seed: int = 0) -> list[dict]:
     """Per temperature and subset (hidden / regular / all): each condition's success rate and
     reference log-prob per token, and the paired differences true - random and true - none,
-    each with a 95% CI that resamples families (bank items of one family are not independent)."""
+    each with a 95% CI that resamples families (bank items of one family are not independent).
+    The log-prob is teacher-forced at T=1, so it repeats unchanged in every temperature's rows."""
     out = []
     for temperature in sorted({r["temperature"] for r in rows}, reverse=True):
         at = [r for r in rows if r["temperature"] == temperature]

@@ -25,8 +25,18 @@ from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.generation import SamplingParams
 from rlef.models import load_model, load_tokenizer
-from rlef.probe import (CONDITIONS, BankItem, bank_from_episodes, context, item_record, reply_logprobs,
-                        sample_second_turns, statement_sha, subset_of, summarize)
+from rlef.probe import (
+    CONDITIONS,
+    BankItem,
+    bank_from_episodes,
+    context,
+    item_record,
+    reply_logprobs,
+    sample_second_turns,
+    statement_sha,
+    subset_of,
+    summarize,
+)
 from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, hf_backend
 from rlef.rundir import record_run
 from rlef.sft import answer_tokens
@@ -39,7 +49,7 @@ def check_settings(probe_cfg) -> None:
     if probe_cfg.samples < 1 or probe_cfg.bank_rollouts < 1 or probe_cfg.per_problem < 1:
         raise ValueError("probe.samples, probe.bank_rollouts and probe.per_problem must be >= 1")
     if not probe_cfg.temperatures or any(t < 0 for t in probe_cfg.temperatures):
-        raise ValueError(f"probe.temperatures must be a non-empty list of temperatures >= 0, got {probe_cfg.temperatures}")
+        raise ValueError(f"probe.temperatures must be a non-empty list of values >= 0, got {probe_cfg.temperatures}")
 
 
 def read_bank(path: Path, problems: dict) -> list[BankItem]:
