@@ -84,3 +84,37 @@ def test_bad_settings_and_a_bank_from_other_data_fail_in_one_line(tmp_path):
                                 "random_source": ""}) + "\n")
     with pytest.raises(ValueError, match="not in the data"):
         read_bank(bank, {"a/00": problem("a/00", "fa")})
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_probe_task_end_to_end_on_a_small_bank(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rlef.data import load_problems
+    from rlef.probe import item_record, statement_sha
+
+    root = Path(__file__).resolve().parents[1]
+    tokenizer = load_tokenizer(OmegaConf.create({"kind": "smollm2_gguf"}))
+    hidden = load_problems(OmegaConf.create({"name": "rlef_mix", "path": None}), "test")[-2:]
+    reply = tokenizer.encode("```python\nprint(0)\n```", add_special_tokens=False) + [tokenizer.eos_token_id]
+    items = [BankItem(i, p.id, p.family, "", reply, True, "print(0)\n", f"feedback {i}", f"random {i}",
+                      hidden[1 - i].id, statement_sha(p)) for i, p in enumerate(hidden)]
+    bank = tmp_path / "bank.jsonl"
+    bank.write_text("".join(json.dumps(item_record(i)) + "\n" for i in items))
+    run = tmp_path / "run"
+    command = [sys.executable, str(root / "src/run.py"), "experiment=feedback_probe", "model.kind=tiny_random",
+               "model.name_or_path=tiny_random",
+               f"probe.bank={bank}", "probe.samples=2", "rollout.max_new_tokens=8", "execution.workers=2",
+               "probe.resamples=50", f"hydra.run.dir={run}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=root)
+    assert out.returncode == 0, out.stderr[-3000:]
+    import csv
+    rows = list(csv.DictReader((run / "probe.csv").open()))
+    assert len(rows) == 2 * 3 * 2 and {r["condition"] for r in rows} == set(CONDITIONS)
+    assert all(int(r["samples"]) == 2 and float(r["ref_logprob"]) < 0 for r in rows)
+    summary = list(csv.DictReader((run / "probe_summary.csv").open()))
+    assert {(s["subset"], s["condition"]) for s in summary} >= {("hidden", "true_minus_random"), ("all", "none")}
+    assert (run / "probe_bank.jsonl").read_text() == bank.read_text()

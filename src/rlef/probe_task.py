@@ -71,6 +71,9 @@ def build_bank(cfg: DictConfig, backend, tokenizer, executor, limits, problems: 
     runner = EpisodeRunner(backend, tokenizer, executor, rollout, limits, cfg.seed)
     episodes = runner.run([p for p in problems for _ in range(cfg.probe.bank_rollouts)])
     items = bank_from_episodes(episodes, cfg.probe.per_problem, cfg.seed)
+    if not items:
+        raise ValueError(f"no failed first turn with code in {len(episodes)} episodes: nothing to probe "
+                         f"({cfg.model.name_or_path} writes no code, or solves every problem)")
     log.info("bank: %d failed first turns from %d episodes on %d problems", len(items), len(episodes), len(problems))
     return items
 
