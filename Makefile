@@ -1,5 +1,5 @@
 # make reproduce : set up .venv and run the main job: CPU-scale RLEF (warm start, train, evaluate)
-# make smoke     : a few-minute CPU run of the judge, evaluation and training paths on the embedded model
+# make smoke     : a few-minute CPU run of the judge, evaluation, training and probe paths on the embedded model
 # make test      : set up .venv and run the whole test suite
 # make bench     : speed benchmarks -> results/bench_*.csv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -46,6 +46,11 @@ smoke: setup
 	$(BIN)/python src/run.py task=judge
 	$(BIN)/python src/run.py experiment=smoke
 	$(BIN)/python src/run.py experiment=train_smoke hydra.run.dir=outputs/train/smoke_$$(date +%s)
+	# the feedback-use probe on the embedded model, with a fresh 8-problem bank (~1 min)
+	t=$$(date +%s); $(BIN)/python src/run.py experiment=feedback_probe model.kind=smollm2_gguf \
+	    model.name_or_path=SmolLM2-135M-Instruct probe.bank=$(CURDIR)/outputs/probe/smoke_$$t/bank.jsonl \
+	    probe.max_problems=8 probe.samples=1 'probe.temperatures=[1.0]' rollout.max_new_tokens=128 \
+	    probe.resamples=50 hydra.run.dir=outputs/probe/smoke_$$t
 
 test: setup
 	$(BIN)/python -m pytest

@@ -108,7 +108,7 @@ def main(cfg: DictConfig) -> dict:
     check_settings(cfg.probe)
     out = Path(HydraConfig.get().runtime.output_dir)
     record_run(out, cfg)
-    problems = {p.id: p for p in load_problems(cfg.data, cfg.probe.split)}
+    problems = {p.id: p for p in load_problems(cfg.data, cfg.probe.split)[: cfg.probe.max_problems or None]}
     bank_path = Path(cfg.probe.bank)
     items = read_bank(bank_path, problems) if bank_path.is_file() else None
     tokenizer = load_tokenizer(cfg.model)
