@@ -37,12 +37,28 @@ _WORDS = ("cat", "dog", "sun", "moon", "tree", "apple", "river", "stone", "bird"
 _PALINDROMES = ("level", "noon", "radar", "abba", "civic", "kayak", "refer", "stats", "wow", "aba")
 
 
+def _compiled(params: str, expr: str):
+    """`lambda params: expr` for the family's own constant conditions: the generators check
+    inputs with the very expression the reference solution prints, so the two cannot drift."""
+    return eval(f"lambda {params}: {expr}")  # noqa: S307  constants of this module, never input
+
+
 def _ints(r: random.Random, n: int, lo: int, hi: int) -> list[int]:
     return [r.randint(lo, hi) for _ in range(n)]
 
 
 def _list_input(values: list[int]) -> str:
     return f"{len(values)}\n" + " ".join(map(str, values)) + "\n"
+
+
+def _two_ints_variant(title: str, given: str, what: str, lo: int, hi: int, output_spec: str, printed: str,
+                      option: str) -> Variant:
+    """A problem over one input line "a b" (lo <= a, b <= hi) that prints `printed`."""
+    return _variant(
+        title, f"You are given {given}. Compute {what}.",
+        f"The only line contains two integers a and b ({lo} <= a, b <= {hi}).", output_spec,
+        f"a, b = map(int, input().split())\nprint({printed})\n",
+        lambda r: f"{r.randint(lo, hi)} {r.randint(lo, hi)}\n", option)
 
 
 def _variant(title: str, legend: str, input_spec: str, output_spec: str, solution: str, make_input,
@@ -110,7 +126,7 @@ _ORDER_CODE = {"ascending": "sorted(b)", "descending": "sorted(b, reverse=True)"
 def _scrambled_matches(r: random.Random, condition: str) -> str:
     """A list whose matching numbers are >= 3, distinct and neither sorted nor reverse-sorted,
     so ascending, descending and reversed input order all print differently."""
-    check = eval(f"lambda x: {condition}")  # noqa: S307  our own constant conditions
+    check = _compiled("x", condition)
     while True:
         a = _ints(r, r.randint(5, 10), 1, 40)
         b = [x for x in a if check(x)]
@@ -163,7 +179,7 @@ PRECISIONS = ("1", "2", "3", "4")
 
 def _unround_list(r: random.Random, expr: str) -> str:
     """A list whose value prints differently at every precision (55.5 would read 55.50 at two)."""
-    value = eval(f"lambda a, n: {expr}")  # noqa: S307  our own constant expressions
+    value = _compiled("a, n", expr)
     for _ in range(10_000):
         a = _ints(r, r.randint(3, 7), 1, 100)
         shown = {round(value(a, len(a)), int(d)) for d in PRECISIONS}
@@ -224,12 +240,9 @@ _SHAPES = (("the perimeter of an a x b rectangle", "2 * (a + b)"), ("the total l
 def unit_suffix(rng: random.Random) -> Variant:
     what, expr = rng.choice(_SHAPES)
     unit = rng.choice(UNITS)
-    return _variant(
-        "Measure twice", f"You are given two lengths a and b. Compute {what}.",
-        "The only line contains two integers a and b (1 <= a, b <= 100).",
-        f"Print {what}, followed by the unit the judge expects.",
-        f"a, b = map(int, input().split())\nprint(str({expr}) + {unit!r})\n",
-        lambda r: f"{r.randint(1, 100)} {r.randint(1, 100)}\n", unit)
+    return _two_ints_variant("Measure twice", "two lengths a and b", what, 1, 100,
+                             f"Print {what}, followed by the unit the judge expects.",
+                             f"str({expr}) + {unit!r}", unit)
 
 
 HEADERS = ("count line first", "count line last", "count and colon first")
@@ -257,7 +270,7 @@ _WORD_FILTERS = (("longer than three letters", "len(w) > 3"), ("with an even num
 
 def _sentence_with(r: random.Random, condition: str, words: tuple[str, ...] = _WORDS) -> str:
     """Up to 8 words, at least two of them satisfying `condition` (so the format shows twice)."""
-    check = eval(f"lambda w: {condition}")  # noqa: S307  our own constant conditions
+    check = _compiled("w", condition)
     while True:
         s = [r.choice(words) for _ in range(r.randint(3, 8))]
         if sum(map(check, s)) >= 2:
@@ -287,7 +300,7 @@ def empty_marker(rng: random.Random) -> Variant:
     what, condition = rng.choice(_FILTERS)
     pick, expr = rng.choice([("smallest", "min(b)"), ("largest", "max(b)"), ("first", "b[0]")])
     marker = rng.choice(EMPTY_MARKERS)
-    check = eval(f"lambda x: {condition}")  # noqa: S307  our own constant conditions
+    check = _compiled("x", condition)
 
     def make_input(r: random.Random) -> str:
         while True:  # at least one query with an answer and one without
@@ -316,12 +329,9 @@ def digit_grouping(rng: random.Random) -> Variant:
     what, expr = rng.choice([("the product a * b", "a * b"), ("the sum a + b", "a + b"),
                              ("a * 1000 + b", "a * 1000 + b")])
     mark = rng.choice(GROUPINGS)
-    return _variant(
-        "Big numbers", f"You are given two integers a and b. Compute {what}.",
-        "The only line contains two integers a and b (10000 <= a, b <= 99999).",
-        f"Print {what}, with its digits grouped in threes the way the judge expects.",
-        f"a, b = map(int, input().split())\nprint(f'{{{expr}:,}}'.replace(',', {mark!r}))\n",
-        lambda r: f"{r.randint(10000, 99999)} {r.randint(10000, 99999)}\n", mark)
+    return _two_ints_variant("Big numbers", "two integers a and b", what, 10000, 99999,
+                             f"Print {what}, with its digits grouped in threes the way the judge expects.",
+                             f"f'{{{expr}:,}}'.replace(',', {mark!r})", mark)
 
 
 # ----------------------------------------------------------------------------- test kinds
@@ -336,7 +346,7 @@ def round_ratio(rng: random.Random) -> Variant:
     what, num, den = rng.choice([("a / b", "a", "b"), ("(a + b) / 3", "a + b", "3"), ("a / (b + 1)", "a", "b + 1"),
                                  ("2 * a / b", "2 * a", "b")])
     rounding = rng.choice(ROUNDINGS)
-    fraction = eval(f"lambda a, b: (({num}) % ({den})) / ({den})")  # noqa: S307  our own constant expressions
+    fraction = _compiled("a, b", f"(({num}) % ({den})) / ({den})")
 
     def make_input(r: random.Random) -> str:
         while True:  # one answer with a fraction below 1/2 and one above: all three roundings differ
@@ -381,7 +391,7 @@ def index_chars(rng: random.Random) -> Variant:
     what, condition = rng.choice([("vowels", "c in 'aeiou'"), ("letters x", "c == 'x'"), ("letters a", "c == 'a'"),
                                   ("letters b or c", "c in 'bc'")])
     base = rng.choice(BASES)
-    check = eval(f"lambda c: {condition}")  # noqa: S307  our own constant conditions
+    check = _compiled("c", condition)
 
     def make_input(r: random.Random) -> str:
         while True:
@@ -412,7 +422,7 @@ def _yes_no_input(r: random.Random, draw, check) -> str:
 
 def _yes_no_variant(title: str, legend: str, each: str, parse: str, condition: str, words: str, draw) -> Variant:
     yes, no = words.split("/")
-    check = eval(f"lambda x: {condition}")  # noqa: S307  our own constant conditions
+    check = _compiled("x", condition)
     return _variant(
         title, f"Answer q queries. {legend}", _QUERY_SPEC.format(lo=2, hi=6, each=each),
         "Print one line per query: the answer, written with the words for yes and no that the judge expects.",
