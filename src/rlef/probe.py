@@ -30,6 +30,7 @@ from rlef.execution.types import Limits
 from rlef.feedback import extract_code, first_prompt, turn_feedback
 from rlef.generation import GenerationBackend, SamplingParams
 from rlef.rollout import NO_FEEDBACK_PROMPT, ChatFormat, Episode, judge_many
+from rlef.sft import right_padded
 
 CONDITIONS = ("true", "random", "none")
 
@@ -125,21 +126,13 @@ def reply_logprobs(model, examples: Sequence[tuple[list[int], list[int]]], pad_i
     device = next(model.parameters()).device
     out = []
     for start in range(0, len(examples), batch_size):
-        batch = examples[start:start + batch_size]
-        width = max(len(c) + len(r) for c, r in batch)
-        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        attention = torch.zeros_like(ids)
-        for row, (ctx, reply) in enumerate(batch):
-            ids[row, : len(ctx) + len(reply)] = torch.tensor(ctx + reply)
-            attention[row, : len(ctx) + len(reply)] = 1
-        logits = model(input_ids=ids.to(device), attention_mask=attention.to(device)).logits
-        logp = torch.log_softmax(logits.float(), -1)
-        for row, (ctx, reply) in enumerate(batch):
-            positions = torch.arange(len(ctx) - 1, len(ctx) + len(reply) - 1, device=device)
-            targets = torch.tensor(reply, device=device)
-            out.append((logp[row, positions, targets].sum().item(), len(reply)))
+        batch = [(c + r, [False] * len(c) + [True] * len(r)) for c, r in examples[start:start + batch_size]]
+        ids, mask, attention = right_padded(batch, pad_id, device)
+        logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1].float()
+        logp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)  # (B, T-1)
+        targets = mask[:, 1:]
+        out += [(total.item(), int(count)) for total, count in zip((logp * targets).sum(-1), targets.sum(-1))]
     return out
-
 
 def subset_of(family: str) -> str:
     """"hidden" for the hidden-spec families, "regular" for every other problem."""

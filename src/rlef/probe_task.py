@@ -79,14 +79,13 @@ def build_bank(cfg: DictConfig, backend, tokenizer, executor, limits, problems: 
 
 
 def probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat) -> list[dict]:
-    rows = []
+    rows, keys = [], [(item, c) for item in items for c in CONDITIONS]
+    work = [(item, problems[item.problem], context(item, problems[item.problem], chat, c)) for item, c in keys]
     for temperature in cfg.probe.temperatures:
         start = time.time()
-        work = [(item, problems[item.problem], context(item, problems[item.problem], chat, c))
-                for item in items for c in CONDITIONS]
         params = SamplingParams(temperature, cfg.eval.top_p, cfg.rollout.max_new_tokens)
         sampled = sample_second_turns(backend, tokenizer, executor, limits, work, params, cfg.probe.samples)
-        for (item, _, _), condition, result in zip(work, [c for _ in items for c in CONDITIONS], sampled):
+        for (item, condition), result in zip(keys, sampled):
             rows.append({"temperature": temperature, "item": item.item, "problem": item.problem,
                          "family": item.family, "subset": subset_of(item.family), "condition": condition,
                          **result, "success_rate": result["successes"] / result["samples"]})
@@ -95,10 +94,11 @@ def probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat)
 
 
 def add_logprobs(rows: list[dict], model, tokenizer, items, problems, chat) -> None:
-    examples = [(context(item, problems[item.problem], chat, c), answer_tokens(problems[item.problem]
-                 .reference_solution, tokenizer)) for item in items for c in CONDITIONS]
+    keys = [(item, c) for item in items for c in CONDITIONS]
+    examples = [(context(item, problems[item.problem], chat, c),
+                 answer_tokens(problems[item.problem].reference_solution, tokenizer)) for item, c in keys]
     scored = reply_logprobs(model, examples, tokenizer.pad_token_id)
-    by_key = {(item.item, c): s for (item, c), s in zip([(i, c) for i in items for c in CONDITIONS], scored)}
+    by_key = {(item.item, c): s for (item, c), s in zip(keys, scored)}
     for row in rows:
         total, count = by_key[(row["item"], row["condition"])]
         row["ref_logprob"], row["ref_logprob_per_token"] = total, total / count

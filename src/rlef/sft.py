@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import logging
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -76,8 +77,9 @@ def build_examples(cfg: DictConfig, problems: list[Problem], chat: ChatFormat, t
     return examples
 
 
-def batch_loss(model, examples: list[tuple[list[int], list[bool]]], pad_id: int) -> torch.Tensor:
-    """Mean token cross-entropy over response tokens of a right-padded batch."""
+def right_padded(examples: Sequence[tuple[list[int], list[bool]]], pad_id: int,
+                 device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(ids, loss mask, attention), each (B, T): the (ids, loss_mask) examples right-padded."""
     width = max(len(ids) for ids, _ in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
     mask = torch.zeros(len(examples), width, dtype=torch.bool)
@@ -86,8 +88,12 @@ def batch_loss(model, examples: list[tuple[list[int], list[bool]]], pad_id: int)
         ids[row, : len(tokens)] = torch.tensor(tokens)
         mask[row, : len(tokens)] = torch.tensor(loss_mask)
         attention[row, : len(tokens)] = 1
-    device = next(model.parameters()).device
-    ids, mask, attention = ids.to(device), mask.to(device), attention.to(device)
+    return ids.to(device), mask.to(device), attention.to(device)
+
+
+def batch_loss(model, examples: list[tuple[list[int], list[bool]]], pad_id: int) -> torch.Tensor:
+    """Mean token cross-entropy over response tokens of a right-padded batch."""
+    ids, mask, attention = right_padded(examples, pad_id, next(model.parameters()).device)
     logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1].float()
     targets, weights = ids[:, 1:], mask[:, 1:]
     losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
@@ -119,9 +125,9 @@ def main(cfg: DictConfig) -> dict:
     out = Path(HydraConfig.get().runtime.output_dir)
     record_run(out, cfg)
     torch.manual_seed(cfg.seed)
+    repair_count(1, cfg.sft.repair_share)  # a bad share fails before the model loads
     tokenizer = load_tokenizer(cfg.model)
     model = load_model(cfg.model, tokenizer)
-    repair_count(1, cfg.sft.repair_share)  # a bad share fails before the model loads
     problems = [p for p in load_problems(cfg.data, cfg.sft.split) if p.reference_solution]
     problems = problems[: cfg.sft.max_problems or None]
     chat = ChatFormat(tokenizer)
