@@ -1,4 +1,5 @@
 """Repair dialogues for the warm start: a real wrong reply, its real feedback, loss on the fix only."""
+import difflib
 import random
 
 import pytest
@@ -8,9 +9,9 @@ from rlef.data import load_problems
 from rlef.execution.types import Limits
 from rlef.feedback import FEEDBACK_HEADER
 from rlef.models import load_tokenizer
-from rlef.repair import perturbed, repair_dialogues
+from rlef.repair import perturbed, repair_dialogues, wrong_candidates
 from rlef.rollout import ChatFormat
-from rlef.sft import answer_tokens, repair_count, repair_example
+from rlef.sft import answer_tokens, check_repair_settings, repair_count, repair_example, repair_problems
 
 
 def test_perturbation_moves_exactly_one_integer_literal():
@@ -39,3 +40,28 @@ def test_dialogues_hold_failing_code_its_real_feedback_and_the_loss_on_the_refer
     target = answer_tokens(dialogues[0].problem.reference_solution, tokenizer)
     assert [t for t, m in zip(ids, mask) if m] == target and ids[-len(target):] == target
     assert dialogues[0].feedback in tokenizer.decode(ids)
+
+
+def test_repair_benchmark_picks_the_dialogue_problems_and_a_bad_name_fails():
+    cfg = OmegaConf.create({"sft": {"repair_share": 0.4, "repair_benchmark": "rlef_hidden", "split": "train"}})
+    check_repair_settings(cfg.sft)
+    sources = repair_problems(cfg, [])
+    assert sources and all(p.family.startswith("hs_") for p in sources)
+    cfg.sft.repair_benchmark = None
+    mine = load_problems(OmegaConf.create({"name": "rlef_mini"}), "train")[:3]
+    assert repair_problems(cfg, mine) == mine
+    cfg.sft.repair_benchmark = "rlef_hiden"
+    with pytest.raises(ValueError, match="sft.repair_benchmark"):
+        check_repair_settings(cfg.sft)
+
+
+def test_wrong_candidates_come_from_the_closest_siblings():
+    family = [p for p in load_problems(OmegaConf.create({"name": "rlef_hidden"}), "train")
+              if p.family == "hs_decorate_total"]
+    target = family[0]
+    closeness = {s.reference_solution: difflib.SequenceMatcher(None, s.reference_solution, target.reference_solution).ratio()
+                 for s in family[1:] if s.reference_solution != target.reference_solution}
+    closest = sorted(closeness, key=closeness.get, reverse=True)[:3]
+    for seed in range(5):
+        siblings = [c for c in wrong_candidates(target, family, random.Random(seed)) if c in closeness]
+        assert siblings and set(siblings) <= set(closest)

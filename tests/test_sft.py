@@ -1,11 +1,13 @@
 """The supervised warm start: loss only on the answer, and it fits a few examples."""
+import random
+
 import torch
 from omegaconf import OmegaConf
 
 from rlef.data.problem import Problem, Test
 from rlef.models import load_tokenizer, tiny_random_llama
 from rlef.rollout import ChatFormat
-from rlef.sft import batch_loss, sft_example, train_sft
+from rlef.sft import batch_loss, epoch_batches, sft_example, train_sft
 
 PROBLEM = Problem("p", "rlef_mini", "Print the sum.", (Test("1 2\n", "3\n"),), (Test("2 2\n", "4\n"),),
                   reference_solution="a, b = map(int, input().split())\nprint(a + b)\n")
@@ -43,3 +45,13 @@ def test_training_fits_a_handful_of_examples():
     history = train_sft(model, examples, epochs=6, batch_size=2, lr=5e-3, weight_decay=0.0,
                         pad_id=tokenizer.pad_token_id)
     assert history[-1]["loss"] < 0.5 * history[0]["loss"]
+
+
+def test_epoch_batches_cover_each_example_once_and_grouping_cuts_padding():
+    lengths = [random.Random(i).choice((100, 250, 600)) for i in range(200)]
+    padded = {}
+    for group in (False, True):
+        batches = epoch_batches(lengths, 4, random.Random(0), group)
+        assert sorted(i for b in batches for i in b) == list(range(200))
+        padded[group] = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded[True] < 0.8 * padded[False]

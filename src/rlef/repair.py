@@ -6,13 +6,15 @@ RLEF (Fig. 3); a model fine-tuned on single-turn answers fixes none, so RL has n
 behaviour to reinforce. A small share of these dialogues in the warm start gives it one.
 Unlike the paper's SFT baseline (Table 3: successful multi-turn trajectories mined from the
 model itself), the wrong replies here are synthetic:
-- another problem's reference solution from the same family (for hidden-spec families this
-  is usually the same computation with another output detail: the feedback shows the detail);
+- another problem's reference solution from the same family, one of the three closest (for
+  hidden-spec families the closest is usually the same computation with another output detail,
+  so the fix differs from the wrong reply in what the feedback shows);
 - or the reference with one integer literal moved by one.
 A candidate that passes the problem's public tests is no wrong reply and is dropped.
 """
 from __future__ import annotations
 
+import difflib
 import random
 import re
 from collections import defaultdict
@@ -48,9 +50,10 @@ def perturbed(code: str, rng: random.Random) -> str | None:
 
 def wrong_candidates(problem: Problem, siblings: Sequence[Problem], rng: random.Random) -> list[str]:
     """Candidate wrong first replies, in the order they are tried."""
-    others = [s.reference_solution for s in siblings if s.id != problem.id and s.reference_solution
-              and s.reference_solution != problem.reference_solution]
-    rng.shuffle(others)
+    others = list(dict.fromkeys(s.reference_solution for s in siblings if s.id != problem.id
+                                and s.reference_solution and s.reference_solution != problem.reference_solution))
+    others.sort(key=lambda code: -difflib.SequenceMatcher(None, code, problem.reference_solution).ratio())
+    others = rng.sample(others[:3], min(3, len(others)))  # one of the closest three: a problem used twice varies
     mutated = [c for c in (perturbed(problem.reference_solution, rng) for _ in range(2)) if c]
     ordered = [*others[:2], *mutated] if rng.random() < 0.75 else [*mutated, *others[:2]]
     return list(dict.fromkeys(ordered))[:CANDIDATES_PER_DIALOGUE]

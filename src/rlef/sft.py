@@ -24,9 +24,9 @@ from pathlib import Path
 
 import torch
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from rlef.data import Problem, load_problems
+from rlef.data import BUNDLED, Problem, load_problems
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.feedback import first_prompt
@@ -66,12 +66,29 @@ def repair_count(single_turn: int, share: float) -> int:
     return round(single_turn * share / (1 - share))
 
 
+def check_repair_settings(sft_cfg: DictConfig) -> None:
+    repair_count(1, sft_cfg.repair_share)
+    name = sft_cfg.repair_benchmark
+    if name is not None and name not in BUNDLED:
+        raise ValueError(f"sft.repair_benchmark must be null or one of {', '.join(BUNDLED)}, got {name!r}")
+
+
+def repair_problems(cfg: DictConfig, problems: list[Problem]) -> list[Problem]:
+    """The problems the repair dialogues are built from: the SFT problems, or the same split of
+    the bundled benchmark `sft.repair_benchmark` (e.g. only the hidden-spec families)."""
+    name = cfg.sft.repair_benchmark
+    if name is None:
+        return problems
+    return [p for p in load_problems(OmegaConf.create({"name": name}), cfg.sft.split) if p.reference_solution]
+
+
 def build_examples(cfg: DictConfig, problems: list[Problem], chat: ChatFormat, tokenizer) -> list:
     examples = [sft_example(p, chat, tokenizer) for p in problems]
     count = repair_count(len(examples), cfg.sft.repair_share)
     if count:
+        sources = repair_problems(cfg, problems)
         with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
-            dialogues = repair_dialogues(problems, count, executor, Limits.from_config(cfg.execution), cfg.seed)
+            dialogues = repair_dialogues(sources, count, executor, Limits.from_config(cfg.execution), cfg.seed)
         log.info("sft: %d repair dialogues (asked for %d, share %.2f)", len(dialogues), count, cfg.sft.repair_share)
         examples += [repair_example(d, chat, tokenizer) for d in dialogues]
     return examples
@@ -100,16 +117,33 @@ def batch_loss(model, examples: list[tuple[list[int], list[bool]]], pad_id: int)
     return (losses * weights).sum() / weights.sum()
 
 
+GROUP_WINDOW = 16  # batches per window sorted by length: similar lengths, still a shuffled order
+
+
+def epoch_batches(lengths: Sequence[int], batch_size: int, rng: random.Random, group_by_length: bool) -> list[list[int]]:
+    """One epoch's batches of example indices. With `group_by_length`, each window of
+    GROUP_WINDOW batches is sorted by length before it is cut (as HF's group_by_length), so a
+    batch pads to a similar length: repair dialogues are ~2x a single answer."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    if group_by_length:
+        window = batch_size * GROUP_WINDOW
+        order = [i for w in range(0, len(order), window) for i in sorted(order[w:w + window], key=lengths.__getitem__)]
+    batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    if group_by_length:
+        rng.shuffle(batches)
+    return batches
+
+
 def train_sft(model, examples: list, epochs: int, batch_size: int, lr: float, weight_decay: float,
-              pad_id: int, seed: int = 0) -> list[dict]:
+              pad_id: int, seed: int = 0, group_by_length: bool = False) -> list[dict]:
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     rng, history, step = random.Random(seed), [], 0
+    lengths = [len(ids) for ids, _ in examples]
     model.train()
     for epoch in range(epochs):
-        order = list(range(len(examples)))
-        rng.shuffle(order)
-        for start in range(0, len(order), batch_size):
-            loss = batch_loss(model, [examples[i] for i in order[start:start + batch_size]], pad_id)
+        for batch in epoch_batches(lengths, batch_size, rng, group_by_length):
+            loss = batch_loss(model, [examples[i] for i in batch], pad_id)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -125,7 +159,7 @@ def main(cfg: DictConfig) -> dict:
     out = Path(HydraConfig.get().runtime.output_dir)
     record_run(out, cfg)
     torch.manual_seed(cfg.seed)
-    repair_count(1, cfg.sft.repair_share)  # a bad share fails before the model loads
+    check_repair_settings(cfg.sft)  # before the model loads
     tokenizer = load_tokenizer(cfg.model)
     model = load_model(cfg.model, tokenizer)
     problems = [p for p in load_problems(cfg.data, cfg.sft.split) if p.reference_solution]
@@ -134,7 +168,7 @@ def main(cfg: DictConfig) -> dict:
     examples = build_examples(cfg, problems, chat, tokenizer)
     log.info("sft on %d %s problems (%d tokens)", len(examples), cfg.sft.split, sum(len(e[0]) for e in examples))
     history = train_sft(model, examples, cfg.sft.epochs, cfg.sft.batch_size, cfg.sft.lr, cfg.sft.weight_decay,
-                        tokenizer.pad_token_id, cfg.seed)
+                        tokenizer.pad_token_id, cfg.seed, cfg.sft.group_by_length)
     model.save_pretrained(out / "model")
     tokenizer.save_pretrained(out / "model")
     with (out / "sft_loss.csv").open("w", newline="") as f:
