@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import hydra
 from omegaconf import DictConfig
+
+from rlef.errors import BadInput
 
 TASKS = {
     "judge": "rlef.judge:main",
@@ -21,7 +24,11 @@ def main(cfg: DictConfig) -> None:
     if cfg.task not in TASKS:
         raise SystemExit(f"unknown task {cfg.task!r}; choose one of {sorted(TASKS)}")
     module, _, function = TASKS[cfg.task].partition(":")
-    getattr(importlib.import_module(module), function)(cfg)
+    try:
+        getattr(importlib.import_module(module), function)(cfg)
+    except BadInput as e:  # a config value or problem file the run cannot use: one line, no traceback
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,17 @@ def test_hub_ids_and_existing_directories_pass_through(tmp_path):
 
     assert hf_source("meta-llama/Llama-3.1-8B-Instruct") == "meta-llama/Llama-3.1-8B-Instruct"
     assert hf_source(str(tmp_path)) == str(tmp_path)
+
+
+def test_an_unusable_problem_file_stops_in_one_line_before_anything_loads(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"name": "a", "description": "x", "public_tests": {"input": ["1\\n"], "output": ["1\\n"]}}\n'
+                   "not json\n")
+    command = [sys.executable, str(ROOT / "src/run.py"), "task=eval", "data=jsonl", f"data.path={bad}",
+               f"hydra.run.dir={tmp_path / 'eval'}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    line = out.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: {bad}: no usable test problem in 2 rows")
+    assert f"{bad}:2: not JSON" in line and f"{bad}:1: no public or no private tests" in line
+    assert "executor" not in out.stderr and "sandbox" not in out.stderr  # nothing started

@@ -93,8 +93,12 @@ def test_bad_algo_values_fail_before_any_model_is_loaded():
         rollout_config(compose_train("algo.mode=tree_search"), 1.0, 1.0)
     with pytest.raises(ValueError, match="minibatch_size"):
         check_algo(compose_train("algo.minibatch_size=64").algo)
-    with pytest.raises(ValueError, match="temperature"):
-        check_algo(compose_train("algo.temperature=0").algo)
+    for override, message in [("algo.temperature=0", "temperature"), ("algo.temperature=0.7", "temperature"),
+                              ("algo.top_p=0.9", "top_p"), ("algo.kl_beta=-1", "kl_beta"), ("algo.clip=0", "clip"),
+                              ("algo.gamma=1.5", "gamma"), ("algo.lr=0", "lr")]:
+        with pytest.raises(ValueError, match=f"algo.{message}"):
+            check_algo(compose_train(override).algo)
+    check_algo(compose_train().algo)
 
 
 def test_paper_defaults_give_four_updates_of_256_per_iteration():

@@ -21,6 +21,7 @@ from omegaconf import DictConfig
 
 from rlef.analysis.collect import write_csv
 from rlef.data import load_problems
+from rlef.errors import BadInput
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.generation import SamplingParams
@@ -47,20 +48,20 @@ log = logging.getLogger(__name__)
 def check_settings(probe_cfg) -> None:
     """One clear line for a setting that would silently change what the probe measures."""
     if probe_cfg.samples < 1 or probe_cfg.bank_rollouts < 1 or probe_cfg.per_problem < 1:
-        raise ValueError("probe.samples, probe.bank_rollouts and probe.per_problem must be >= 1")
+        raise BadInput("probe.samples, probe.bank_rollouts and probe.per_problem must be >= 1")
     if not probe_cfg.temperatures or any(t < 0 for t in probe_cfg.temperatures):
-        raise ValueError(f"probe.temperatures must be a non-empty list of values >= 0, got {probe_cfg.temperatures}")
+        raise BadInput(f"probe.temperatures must be a non-empty list of values >= 0, got {probe_cfg.temperatures}")
 
 
 def read_bank(path: Path, problems: dict) -> list[BankItem]:
     items = [BankItem(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
     missing = sorted({i.problem for i in items} - set(problems))
     if missing:
-        raise ValueError(f"bank {path}: {len(missing)} problems are not in the data ({missing[:3]}...): "
+        raise BadInput(f"bank {path}: {len(missing)} problems are not in the data ({missing[:3]}...): "
                          "probe it with the data and split it was built on")
     changed = sorted({i.problem for i in items if i.statement_sha != statement_sha(problems[i.problem])})
     if changed:
-        raise ValueError(f"bank {path}: {len(changed)} problems changed since it was built ({changed[:3]}...): "
+        raise BadInput(f"bank {path}: {len(changed)} problems changed since it was built ({changed[:3]}...): "
                          "rebuild the bank (delete it and probe the warm start)")
     return items
 

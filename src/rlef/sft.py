@@ -27,6 +27,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from rlef.data import BUNDLED, Problem, load_problems
+from rlef.errors import BadInput
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.feedback import first_prompt
@@ -62,7 +63,7 @@ def repair_example(dialogue: RepairDialogue, chat: ChatFormat, tokenizer) -> tup
 def repair_count(single_turn: int, share: float) -> int:
     """How many dialogues make them `share` of all examples, next to `single_turn` others."""
     if not 0 <= share < 1:
-        raise ValueError(f"sft.repair_share must be in [0, 1), got {share}")
+        raise BadInput(f"sft.repair_share must be in [0, 1), got {share}")
     return round(single_turn * share / (1 - share))
 
 
@@ -70,7 +71,7 @@ def check_repair_settings(sft_cfg: DictConfig) -> None:
     repair_count(1, sft_cfg.repair_share)
     name = sft_cfg.repair_benchmark
     if name is not None and name not in BUNDLED:
-        raise ValueError(f"sft.repair_benchmark must be null or one of {', '.join(BUNDLED)}, got {name!r}")
+        raise BadInput(f"sft.repair_benchmark must be null or one of {', '.join(BUNDLED)}, got {name!r}")
 
 
 def repair_problems(cfg: DictConfig, problems: list[Problem]) -> list[Problem]:

@@ -18,6 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from rlef.data import load_problems
+from rlef.errors import BadInput
 from rlef.execution.executor import Executor
 from rlef.lit_module import RLEFModule, build_trainer, updates_per_iteration
 from rlef.models import PolicyCritic, load_model, load_tokenizer
@@ -26,16 +27,37 @@ from rlef.rundir import record_run
 log = logging.getLogger(__name__)
 
 
+# algo values whose wrong sign or range would silently change the method: (key, test, what it must be)
+_ALGO_RANGES = (
+    ("kl_beta", lambda v: v >= 0, ">= 0 (2.2: a penalty; negative rewards drifting from rho)"),
+    ("gamma", lambda v: 0 <= v <= 1, "in [0, 1]"),
+    ("clip", lambda v: 0 < v < 1, "in (0, 1)"),
+    ("value_clip", lambda v: v > 0, "> 0"),
+    ("value_coef", lambda v: v >= 0, ">= 0"),
+    ("lr", lambda v: v > 0, "> 0"),
+    ("critic_lr", lambda v: v > 0, "> 0"),
+    ("weight_decay", lambda v: v >= 0, ">= 0"),
+    ("warmup_steps", lambda v: v >= 0, ">= 0"),
+    ("grad_clip", lambda v: v > 0, "> 0"),
+)
+
+
 def check_algo(algo) -> None:
     """One clear message for a bad value, before any model is loaded."""
     for key in ("rollouts_per_iteration", "minibatch_size", "micro_batch_size", "ppo_epochs", "max_updates"):
         if int(algo[key]) < 1:
-            raise ValueError(f"algo.{key} must be >= 1, got {algo[key]}")
+            raise BadInput(f"algo.{key} must be >= 1, got {algo[key]}")
     if algo.minibatch_size > algo.rollouts_per_iteration:
-        raise ValueError(f"algo.minibatch_size ({algo.minibatch_size}) exceeds algo.rollouts_per_iteration "
+        raise BadInput(f"algo.minibatch_size ({algo.minibatch_size}) exceeds algo.rollouts_per_iteration "
                          f"({algo.rollouts_per_iteration})")
-    if not algo.temperature > 0:
-        raise ValueError("algo.temperature must be > 0: PPO needs the sampler's probabilities (paper A.1: 1.0)")
+    for key, ok, must in _ALGO_RANGES:
+        if not ok(algo[key]):
+            raise BadInput(f"algo.{key} must be {must}, got {algo[key]}")
+    if algo.temperature != 1 or algo.top_p != 1:
+        # The update scores tokens under the untempered, untruncated policy: other sampling settings
+        # would bias the PPO ratio against pi_b and the KL to rho.
+        raise BadInput(f"algo.temperature and algo.top_p must be 1 (paper A.1), got {algo.temperature} and "
+                         f"{algo.top_p}: training log-probs are those of the untempered policy")
 
 
 def latest_checkpoint(folder: Path) -> Path | None:

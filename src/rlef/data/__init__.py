@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rlef.data.problem import SPLITS, Problem, Test
+from rlef.errors import BadInput
 
 SHIPPED_MINI = Path(__file__).parent / "rlef_mini.jsonl.gz"
 SHIPPED_HIDDEN = Path(__file__).parent / "rlef_hidden.jsonl.gz"  # hidden-spec families
@@ -21,26 +22,33 @@ def load_problems(data_cfg, split: str) -> list[Problem]:
     """The problems of one split for the `data:` config group (rlef_mini, rlef_hidden, rlef_mix,
     code_contests, humaneval, jsonl). Malformed rows are skipped and reported by the loaders."""
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        raise BadInput(f"split must be one of {SPLITS}, got {split!r}")
     name = data_cfg.name
-    if name in BUNDLED:
-        from rlef.data.jsonl import load_jsonl
-        paths = (data_cfg.path,) if data_cfg.get("path") else BUNDLED[name]
-        return [p for path in paths for p in load_jsonl(path, split)[0]]
-    if name == "jsonl":
-        from rlef.data.jsonl import load_jsonl
-        return load_jsonl(data_cfg.path, split)[0]
+    if name in BUNDLED or name == "jsonl":
+        paths = BUNDLED.get(name, ()) if not data_cfg.get("path") else (data_cfg.path,)
+        return _from_jsonl(paths, split)
     if name == "code_contests":
         if split == "train_heldout":
-            raise ValueError("CodeContests has no train_heldout split (rlef_mini has; or bring a jsonl file)")
+            raise BadInput("CodeContests has no train_heldout split (rlef_mini has; or bring a jsonl file)")
         from rlef.data.code_contests import load_split
         return load_split(split, data_cfg.hub_name, data_cfg.local_path, data_cfg.check_paper_counts)
     if name == "humaneval":
         from rlef.data.humaneval import load_humaneval
         if split != "test":
-            raise ValueError("HumanEval has only a test split (it is used for transfer evaluation)")
+            raise BadInput("HumanEval has only a test split (it is used for transfer evaluation)")
         return load_humaneval(data_cfg.path)[0]
-    raise ValueError(f"unknown data.name {name!r}: {', '.join(BUNDLED)}, code_contests, humaneval or jsonl")
+    raise BadInput(f"unknown data.name {name!r}: {', '.join(BUNDLED)}, code_contests, humaneval or jsonl")
+
+
+def _from_jsonl(paths, split: str) -> list[Problem]:
+    """Every problem of `split` in the files; none at all is an error, in one line per file."""
+    from rlef.data.jsonl import load_jsonl
+
+    loaded = [load_jsonl(path, split) for path in paths]
+    problems = [p for found, _ in loaded for p in found]
+    if not problems:
+        raise BadInput(" | ".join(report.unusable(split) for _, report in loaded) or "data.path is not set")
+    return problems
 
 
 def problems_for_iteration(problems: list[Problem], count: int, seed: int, iteration: int) -> list[Problem]:

@@ -40,6 +40,13 @@ class LoadReport:
     kept: int = 0
     filtered_no_tests: int = 0
     malformed: list[str] = field(default_factory=list)
+    no_tests: list[str] = field(default_factory=list)  # where the rows without tests are
+
+    def unusable(self, split: str) -> str:
+        """One line for a file that gave no problem: its rows and why each was dropped."""
+        reasons = [*self.malformed, *(f"{w}: no public or no private tests" for w in self.no_tests)]
+        return (f"{self.where}: no usable {split or 'any'} problem in {self.rows} rows"
+                + (f" ({'; '.join(reasons[:10])}{'; ...' if len(reasons) > 10 else ''})" if reasons else ""))
 
     def log(self) -> None:
         log.info("%s: %d rows, %d kept, %d without public/private tests, %d malformed",
@@ -123,6 +130,7 @@ def problems_from_rows(rows: Iterable[Mapping], split: str, where: str,
             continue
         if problem is None:
             report.filtered_no_tests += 1
+            report.no_tests.append(location)
         else:
             problems.append(problem)
     report.kept = len(problems)

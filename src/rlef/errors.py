@@ -1,0 +1,10 @@
+"""The one exception type for bad input: a config value or a problem file the run cannot use.
+
+Raised before any expensive work; `src/run.py` prints its message as one line and exits, with no
+traceback (any other exception is a bug and keeps its traceback). A ValueError, so callers and
+tests that expect ValueError still catch it.
+"""
+
+
+class BadInput(ValueError):
+    pass
