@@ -7,7 +7,7 @@ from rlef.data.problem import Test
 from rlef.execution import sandbox
 from rlef.execution.executor import Executor
 from rlef.execution.types import Job, Limits, Verdict
-from rlef.execution.worker import Worker, WorkerError
+from rlef.execution.worker import Worker, WorkerError, _proc_stat, _process_tree
 
 ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
 TESTS = (Test("1 2\n", "3\n"), Test("2 2\n", "5\n"), Test("3 4\n", "7\n"))
@@ -76,3 +76,14 @@ def test_rlimits_mode_still_judges_and_warns_loudly(caplog):
 def test_unknown_isolation_is_a_clear_config_error():
     with pytest.raises(ValueError, match="isolation must be"):
         Executor(workers=1, isolation="docker")
+
+
+@pytest.mark.parametrize("use_cgroups", [False, True])
+def test_close_returns_only_after_every_sandbox_process_has_exited(use_cgroups):
+    ex = Executor(workers=2, isolation="auto", use_cgroups=use_cgroups)
+    assert ex.run(ADD, TESTS[:1]).passed
+    inner = [pid for w in ex._idle.queue for pid in _process_tree(w._proc.pid)]
+    assert len(inner) > 2  # each worker has processes of its own inside the sandbox
+    ex.close()
+    alive = [p for p in inner if (stat := _proc_stat(p)) and stat[0] != "Z"]
+    assert alive == []

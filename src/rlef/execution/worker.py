@@ -6,22 +6,27 @@ WorkerError; the executor replaces it and reports INFRA_ERROR, never a model fai
 """
 from __future__ import annotations
 
+import logging
 import os
 import select
 import shutil
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 from rlef.execution import sandbox
 from rlef.execution.cgroups import Cgroup
 from rlef.execution.types import Limits
 from rlef.execution.verdict import RawRun
 
+log = logging.getLogger(__name__)
+
 STARTUP_TIMEOUT_S = 30.0
 REPLY_GRACE_S = 30.0  # beyond the wall limit, for forking, cleanup and output transfer
 MAX_HEADER = 1 << 16
 PROGRAM_NPROC = 64  # processes per program (counted inside its own user namespace)
+TREE_EXIT_TIMEOUT_S = 5.0  # close(): how long the orphaned sandbox processes may take to exit
 
 
 class WorkerError(RuntimeError):
@@ -110,12 +115,14 @@ class Worker:
         return data
 
     def close(self) -> None:
+        tree = _process_tree(self._proc.pid)
         if self._proc.poll() is None:
             try:
                 os.killpg(self._proc.pid, 9)
             except OSError:
                 pass
         self._proc.wait()
+        _wait_for_exit(tree[1:])  # [0] is the worker itself, reaped above
         for stream in (self._proc.stdin, self._proc.stdout):
             try:
                 stream.close()
@@ -123,3 +130,43 @@ class Worker:
                 pass
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def _proc_stat(pid: int | str) -> tuple[str, int] | None:
+    """(state, parent pid) of a process, or None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # after "(comm)": state, ppid, ...
+    return fields[0], int(fields[1])
+
+
+def _process_tree(root: int) -> list[int]:
+    """`root` and all its descendants, found through /proc (the sandbox puts some in new sessions)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := _proc_stat(entry)):
+            children.setdefault(stat[1], []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def _wait_for_exit(pids: list[int], timeout_s: float = TREE_EXIT_TIMEOUT_S) -> None:
+    """The sandbox's inner processes (its PID-namespace init, the zygote, a running program) are
+    orphaned when the worker dies and would exit a moment later; close() returns once they have."""
+    deadline = time.monotonic() + timeout_s
+    while live := [p for p in pids if (stat := _proc_stat(p)) and stat[0] != "Z"]:
+        if time.monotonic() > deadline:
+            log.warning("sandbox processes %s still alive %.0f s after SIGKILL", live, timeout_s)
+            return
+        for pid in live:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        time.sleep(0.01)
