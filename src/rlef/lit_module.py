@@ -160,8 +160,8 @@ class RLEFModule(L.LightningModule):
     def _rollouts(self, iteration: int, problems=None, sampling=None) -> list:
         rank, world = self.global_rank, self.trainer.world_size
         if problems is None:
-            problems = problems_for_iteration(self.train_problems, self.algo.rollouts_per_iteration,
-                                              self.cfg.seed, iteration)[rank::world]
+            problems = problems_for_iteration(self.train_problems, self.algo.rollouts_per_iteration, self.cfg.seed,
+                                              iteration, self.algo.rollouts_per_problem)[rank::world]
         config = sampling or rollout_config(self.cfg, self.algo.temperature, self.algo.top_p)
         policy = self.model.policy
         policy.eval()

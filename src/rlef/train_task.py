@@ -44,12 +44,16 @@ _ALGO_RANGES = (
 
 def check_algo(algo) -> None:
     """One clear message for a bad value, before any model is loaded."""
-    for key in ("rollouts_per_iteration", "minibatch_size", "micro_batch_size", "ppo_epochs", "max_updates"):
+    for key in ("rollouts_per_iteration", "rollouts_per_problem", "minibatch_size", "micro_batch_size", "ppo_epochs",
+                "max_updates"):
         if int(algo[key]) < 1:
             raise BadInput(f"algo.{key} must be >= 1, got {algo[key]}")
     if algo.minibatch_size > algo.rollouts_per_iteration:
         raise BadInput(f"algo.minibatch_size ({algo.minibatch_size}) exceeds algo.rollouts_per_iteration "
                          f"({algo.rollouts_per_iteration})")
+    if algo.rollouts_per_iteration % algo.rollouts_per_problem:
+        raise BadInput(f"algo.rollouts_per_iteration ({algo.rollouts_per_iteration}) must be a multiple of "
+                       f"algo.rollouts_per_problem ({algo.rollouts_per_problem})")
     for key, ok, must in _ALGO_RANGES:
         if not ok(algo[key]):
             raise BadInput(f"algo.{key} must be {must}, got {algo[key]}")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from rlef.data import load_problems
 from rlef.data.jsonl import load_jsonl
@@ -75,3 +76,13 @@ def test_train_heldout_is_rlef_minis_alone():
     assert heldout and {p.split for p in heldout} == {"train_heldout"}
     with pytest.raises(ValueError, match="CodeContests has no train_heldout split"):
         load_problems(contests.data, "train_heldout")
+
+
+def test_the_iteration_stream_repeats_each_problem_in_a_row_and_stays_a_function_of_the_iteration():
+    from rlef.data import problems_for_iteration
+    problems = load_problems(OmegaConf.create({"name": "rlef_mini", "path": None}), "train")[:10]
+    once = [problems_for_iteration(problems, 4, 0, i) for i in range(3)]
+    grouped = [problems_for_iteration(problems, 8, 0, i, repeats=2) for i in range(3)]
+    assert [g[::2] for g in grouped] == once and all(g[::2] == g[1::2] for g in grouped)
+    with pytest.raises(ValueError, match="rollouts_per_problem"):
+        problems_for_iteration(problems, 7, 0, 0, repeats=2)

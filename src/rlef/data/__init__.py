@@ -51,10 +51,16 @@ def _from_jsonl(paths, split: str) -> list[Problem]:
     return problems
 
 
-def problems_for_iteration(problems: list[Problem], count: int, seed: int, iteration: int) -> list[Problem]:
+def problems_for_iteration(problems: list[Problem], count: int, seed: int, iteration: int,
+                           repeats: int = 1) -> list[Problem]:
     """The `count` problems of training iteration `iteration`: a stream of data epochs, each a
     permutation seeded by (seed, epoch). A pure function of the iteration, so a resumed run
-    continues the stream exactly where the checkpoint left it (no repeats, no gaps)."""
+    continues the stream exactly where the checkpoint left it (no repeats, no gaps). With
+    `repeats` > 1, count // repeats problems from the stream, each `repeats` times in a row."""
+    if repeats > 1:
+        if count % repeats:
+            raise BadInput(f"algo.rollouts_per_iteration ({count}) must be a multiple of algo.rollouts_per_problem ({repeats})")
+        return [p for p in problems_for_iteration(problems, count // repeats, seed, iteration) for _ in range(repeats)]
     import random
 
     if not problems:
