@@ -106,7 +106,7 @@ def test_paper_defaults_give_four_updates_of_256_per_iteration():
         algo = compose("config", overrides=["task=train"]).algo
     assert (algo.rollouts_per_iteration, algo.minibatch_size, updates_per_iteration(algo)) == (1024, 256, 4)
     assert (algo.lr, algo.weight_decay, algo.warmup_steps, algo.kl_beta) == (2e-7, 0.1, 50, 0.05)
-    assert (algo.temperature, algo.top_p, algo.max_turns, algo.val_every_updates) == (1.0, 1.0, 3, 800)
+    assert (algo.temperature, algo.top_p, algo.val_every_updates) == (1.0, 1.0, 800)
 
 
 def test_cpu_trainer_builds_with_the_csv_logger_and_checkpoint_callback(tmp_path):

@@ -60,7 +60,7 @@ def rollout_config(cfg: DictConfig, temperature: float, top_p: float) -> Rollout
     mode = cfg.algo.mode
     if mode not in MODES:
         raise ValueError(f"algo.mode must be one of {MODES}, got {mode!r}")
-    turns = 1 if mode == "single_turn" else cfg.algo.max_turns
+    turns = 1 if mode == "single_turn" else cfg.rollout.max_turns
     feedback = "none" if mode == "no_feedback" else cfg.rollout.feedback
     return RolloutConfig(max_turns=turns, feedback=feedback,
                          sampling=SamplingParams(temperature, top_p, cfg.rollout.max_new_tokens))
