@@ -80,6 +80,27 @@ def test_kill_9_mid_run_then_the_same_command_resumes_without_repeating_or_losin
             assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-3, abs=1e-6), (a["iteration"], key)
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_sigterm_stops_mid_iteration_and_the_same_command_resumes(tmp_path):
+    reference, stopped = tmp_path / "reference", tmp_path / "stopped"
+    train(reference, "algo.max_updates=8")
+    process = train(stopped, "algo.max_updates=8", wait=False)
+    first = stopped / "checkpoints" / "iter000000.ckpt"
+    deadline = time.time() + 300
+    while not first.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)  # as SLURM does before its SIGKILL
+    assert process.wait(timeout=120) == 128 + signal.SIGTERM
+    assert len(rows(stopped)) < 4, "the run finished before the signal"
+    assert "stopped by SIGTERM; the same command resumes from" in (stopped / "run.log").read_text()
+    train(stopped, "algo.max_updates=8")
+    assert [r["iteration"] for r in rows(stopped)] == ["0", "1", "2", "3"]
+    for a, b in zip(rows(stopped), rows(reference)):
+        assert float(a["rollout/reward"]) == pytest.approx(float(b["rollout/reward"]), abs=1e-6)
+        assert float(a["losses/policy"]) == pytest.approx(float(b["losses/policy"]), rel=1e-3, abs=1e-6)
+
+
 @pytest.mark.parametrize(("mode", "turns", "feedback"), [
     ("multi_turn", 3, "execution"), ("single_turn", 1, "execution"), ("no_feedback", 3, "none")])
 def test_training_modes_set_turns_and_feedback(mode, turns, feedback):

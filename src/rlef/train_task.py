@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
 from pathlib import Path
 
 import torch
@@ -64,6 +65,17 @@ def check_algo(algo) -> None:
                          f"{algo.top_p}: training log-probs are those of the untempered policy")
 
 
+STOPPED_EXIT = 128 + signal.SIGTERM  # the shell's code for "terminated by SIGTERM"
+
+
+class Stopped(Exception):
+    """SIGTERM arrived: the iteration in progress is abandoned, the last completed one is on disk."""
+
+
+def _stop(signum, _frame) -> None:
+    raise Stopped(f"signal {signum}")
+
+
 def latest_checkpoint(folder: Path) -> Path | None:
     """The checkpoint of the highest completed iteration (iterNNNNNN.ckpt), if any."""
     found = sorted(folder.glob("iter[0-9]*.ckpt"))
@@ -95,6 +107,14 @@ def main(cfg: DictConfig) -> dict:
         trainer = build_trainer(cfg, out, iterations)
         if last:
             log.info("resuming from %s", last)
-        trainer.fit(module, ckpt_path=last)
+        # SLURM sends SIGTERM, then SIGKILL after a grace period; Lightning alone would finish the
+        # iteration (minutes). Checkpoints are written atomically, so any point is a safe one.
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            trainer.fit(module, ckpt_path=last)
+        except Stopped:
+            log.warning("stopped by SIGTERM; the same command resumes from %s",
+                        latest_checkpoint(out / "checkpoints") or "the start")
+            raise SystemExit(STOPPED_EXIT) from None
         module.export_policy(out / "policy")
     return {"iterations": iterations, "run_dir": str(out)}
