@@ -3,6 +3,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from rlef.data import load_problems
 from rlef.data.problem import Problem, Test
 from rlef.execution.types import Limits
 from rlef.generation import Generation, HFBackend, SamplingParams
@@ -213,3 +214,14 @@ def test_saved_sequences_last_one_call_and_respect_the_memory_bound(tokenizer):
     backend.generate([tokenizer.encode("something else")], params)  # the turn-1 entry is dropped here
     backend.generate([context + reply.tokens + [5]], params)
     assert backend.reused_tokens == 0
+
+
+def test_solved_needs_the_public_tests_as_well_as_the_private_ones():
+    from rlef.execution.types import ExecutionResult, TestResult, Verdict
+    from rlef.rollout import Episode, Turn
+    passed = ExecutionResult((TestResult(Verdict.PASSED, "\n", "1\n", "1\n"),))
+    failed = ExecutionResult((TestResult(Verdict.WRONG_OUTPUT, "\n", "1\n", "2\n"),))
+    problem = load_problems(OmegaConf.create({"name": "rlef_mini"}), "test")[0]
+    for public, final, solved in [(passed, passed, True), (failed, passed, False), (passed, failed, False)]:
+        episode = Episode(problem, [], [], [Turn(0, [], [], True, "", "print(1)", public)], final)
+        assert episode.solved is solved

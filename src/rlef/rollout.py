@@ -72,7 +72,9 @@ class Episode:
 
     @property
     def solved(self) -> bool:
-        return self.final is not None and self.final.passed
+        """The reward (paper 2.1): the final code passes every test, the public ones (already run
+        on it in its turn) as well as the private and generated ones."""
+        return self.final is not None and self.final.passed and self.public_passed
 
     @property
     def public_passed(self) -> bool:

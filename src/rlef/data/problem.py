@@ -51,7 +51,8 @@ class Problem:
 
     @property
     def judge_tests(self) -> tuple[Test, ...]:
-        """Tests that decide the reward: private + generated (CodeContests' full test set)."""
+        """The tests the final code is judged on after the episode: private + generated. The
+        reward also needs the public tests passed (Episode.solved), which every turn already ran."""
         return self.private_tests + self.generated_tests
 
     def program(self, code: str, test: Test) -> str:
