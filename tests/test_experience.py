@@ -34,7 +34,7 @@ def episode(spec, solved: bool) -> Episode:
 def test_collate_lays_out_turns_values_and_rewards():
     a = episode([(3, 2, True), (2, 3, False), (2, 1, True)], solved=False)
     b = episode([(4, 2, True)], solved=True)
-    batch = experience.collate([a, b], pad_id=0, multi_turn=True)
+    batch = experience.collate([a, b], pad_id=0)
     assert batch.tokens.shape == (2, 13) and batch.attention[1].sum() == 6
     assert batch.value_index.tolist() == [[2, 6, 11], [3, 0, 0]]  # last prompt token of each turn
     assert batch.turn_mask.tolist() == [[True, True, True], [True, False, False]]
@@ -46,12 +46,12 @@ def test_collate_lays_out_turns_values_and_rewards():
 
 
 def test_single_turn_training_has_no_intermediate_penalty():
-    batch = experience.collate([episode([(3, 2, False)], solved=False)], 0, multi_turn=False)
+    batch = experience.collate([episode([(3, 2, False)], solved=False)], 0)
     assert batch.rewards.tolist() == [[-1.0]]
 
 
 def test_per_turn_kl_is_the_geometric_mean_log_ratio_of_each_response():
-    batch = experience.collate([episode([(2, 2, True), (1, 4, True)], False)], 0, True)
+    batch = experience.collate([episode([(2, 2, True), (1, 4, True)], False)], 0)
     x = torch.zeros(batch.tokens.shape)
     x[0, 2:4] = torch.tensor([1.0, 3.0])  # turn 0: mean 2
     x[0, 5:9] = 1.0  # turn 1: mean 1
@@ -65,8 +65,8 @@ def scored(batch, kl, values):
 
 
 def test_advantages_are_kl_shaped_returns_minus_values_normalised_over_turns():
-    a = experience.collate([episode([(2, 1, True), (2, 1, True)], solved=True)], 0, True)
-    b = experience.collate([episode([(2, 1, True)], solved=False)], 0, True)
+    a = experience.collate([episode([(2, 1, True), (2, 1, True)], solved=True)], 0)
+    b = experience.collate([episode([(2, 1, True)], solved=False)], 0)
     a = scored(a, torch.tensor([[0.2, 0.4]]), torch.tensor([[0.5, 0.1]]))
     b = scored(b, torch.tensor([[0.0]]), torch.tensor([[0.0]]))
     out = experience.assign_advantages([a, b], kl_beta=0.05, gamma=1.0)
@@ -79,9 +79,9 @@ def test_advantages_are_kl_shaped_returns_minus_values_normalised_over_turns():
 
 def test_filler_batches_of_weight_zero_stay_out_of_the_advantage_statistics():
     """Filler batches keep ranks in step; they must not shift the real batches' advantages."""
-    a = scored(experience.collate([episode([(2, 1, True), (2, 1, True)], solved=True)], 0, True),
+    a = scored(experience.collate([episode([(2, 1, True), (2, 1, True)], solved=True)], 0),
                torch.tensor([[0.2, 0.4]]), torch.tensor([[0.5, 0.1]]))
-    b = scored(experience.collate([episode([(2, 1, True)], solved=False)], 0, True),
+    b = scored(experience.collate([episode([(2, 1, True)], solved=False)], 0),
                torch.tensor([[0.0]]), torch.tensor([[0.0]]))
     alone = experience.assign_advantages([a, b], kl_beta=0.05, gamma=1.0)
     padded = experience.assign_advantages([a, b, replace(b, weight=0.0)], kl_beta=0.05, gamma=1.0)
@@ -156,7 +156,7 @@ def test_ppo_updates_raise_the_rewarded_response_and_fit_the_critic():
     good.tokens[4:7] = good.turns[0].response = [7, 8, 9]
     bad.tokens[4:7] = bad.turns[0].response = [10, 11, 12]
     bad.tokens[:4] = [4, 4, 4, 4]
-    batch = experience.collate([good, bad], 0, multi_turn=True)
+    batch = experience.collate([good, bad], 0)
     before = experience.score(model, batch)
     batch = experience.assign_advantages([before], kl_beta=0.05, gamma=1.0)[0]
     batch.behaviour_logp = batch.old_logp.clone()

@@ -16,7 +16,7 @@ def test_intermediate_reply_without_code_is_penalised_in_multi_turn():
 
 
 def test_no_intermediate_penalty_in_single_turn_training():
-    assert ppo.turn_rewards(False, [False], multi_turn=False).tolist() == [-1.0]
+    assert ppo.turn_rewards(False, [False]).tolist() == [-1.0]
 
 
 def test_final_reply_without_code_never_scores_better_than_wrong_code():

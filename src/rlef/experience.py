@@ -43,7 +43,7 @@ class EpisodeBatch:
                                 if isinstance(getattr(self, f.name), Tensor)})
 
 
-def collate(episodes: Sequence[Episode], pad_id: int, multi_turn: bool) -> EpisodeBatch:
+def collate(episodes: Sequence[Episode], pad_id: int) -> EpisodeBatch:
     width = max(len(e.tokens) for e in episodes)
     turns = max(len(e.turns) for e in episodes)
     b = len(episodes)
@@ -68,7 +68,7 @@ def collate(episodes: Sequence[Episode], pad_id: int, multi_turn: bool) -> Episo
             batch.value_index[row, k] = turn.context_len - 1
             batch.turn_mask[row, k] = True
         has_code = [t.code is not None for t in episode.turns]
-        batch.rewards[row, : len(has_code)] = ppo.turn_rewards(episode.solved, has_code, multi_turn)
+        batch.rewards[row, : len(has_code)] = ppo.turn_rewards(episode.solved, has_code)
     return batch
 
 

@@ -76,7 +76,6 @@ class RLEFModule(L.LightningModule):
         self.automatic_optimization = False
         self.tokenizer, self.executor, self.cfg, self.algo = tokenizer, executor, cfg, cfg.algo
         self.train_problems, self.valid_problems, self.run_dir = train_problems, valid_problems, Path(run_dir)
-        self.multi_turn = cfg.algo.mode != "single_turn"
         self.best_val = float("-inf")
 
     def configure_model(self) -> None:
@@ -139,7 +138,7 @@ class RLEFModule(L.LightningModule):
         episodes = self._rollouts(iteration)
         rollout_s = time.time() - start
         stats = self._update(episodes)
-        metrics = {**rollout_metrics(episodes, rollout_s, self.multi_turn), **stats, "iteration": float(iteration),
+        metrics = {**rollout_metrics(episodes, rollout_s), **stats, "iteration": float(iteration),
                    "time/update_s": time.time() - start - rollout_s}
         metrics.update(self._maybe_validate(iteration))
         self.log_dict(metrics, on_step=True, on_epoch=False, sync_dist=False)
@@ -192,13 +191,13 @@ class RLEFModule(L.LightningModule):
         backward is a collective under ZeRO-3 (backward under DDP)."""
         order = sorted(range(len(episodes)), key=lambda i: (len(episodes[i].tokens), random.random()))
         size, pad = self.algo.micro_batch_size, self.tokenizer.pad_token_id
-        batches = [experience.collate([episodes[i] for i in order[s:s + size]], pad, self.multi_turn).to(self.device)
+        batches = [experience.collate([episodes[i] for i in order[s:s + size]], pad).to(self.device)
                    for s in range(0, len(order), size)]
         most = self.trainer.strategy.reduce(torch.tensor(float(len(batches)), device=self.device), reduce_op="max")
         missing = int(most.item()) - len(batches)
         if missing:
             template = batches[0] if batches else \
-                experience.collate(filler[:size], pad, self.multi_turn).to(self.device)
+                experience.collate(filler[:size], pad).to(self.device)
             batches += [replace(template, weight=0.0) for _ in range(missing)]
         self.model.eval()  # no dropout while scoring the old policy
         scored = [experience.score(self.model, b) for b in batches]

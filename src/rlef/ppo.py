@@ -20,14 +20,14 @@ from torch import Tensor
 PASS_REWARD, FAIL_REWARD, INVALID_CODE_PENALTY = 1.0, -1.0, -0.2  # paper 2.2
 
 
-def turn_rewards(solved: bool, has_code: list[bool], multi_turn: bool = True) -> Tensor:
+def turn_rewards(solved: bool, has_code: list[bool]) -> Tensor:
     """r_t for one episode, shape (T,). The last turn gets +-1 whether or not it has code, so
-    a reply without code never scores better than wrong code (both -1 at the end)."""
+    a reply without code never scores better than wrong code (both -1 at the end). Earlier
+    turns without code get the invalid-code penalty (a single-turn episode has none)."""
     rewards = torch.zeros(len(has_code))
-    if multi_turn:
-        for t, valid in enumerate(has_code[:-1]):
-            if not valid:
-                rewards[t] = INVALID_CODE_PENALTY
+    for t, valid in enumerate(has_code[:-1]):
+        if not valid:
+            rewards[t] = INVALID_CODE_PENALTY
     rewards[-1] = PASS_REWARD if solved else FAIL_REWARD
     return rewards
 

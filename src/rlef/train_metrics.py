@@ -8,7 +8,7 @@ from pathlib import Path
 from rlef.ppo import turn_rewards
 
 
-def rollout_metrics(episodes: list, seconds: float, multi_turn: bool) -> dict[str, float]:
+def rollout_metrics(episodes: list, seconds: float) -> dict[str, float]:
     """reward, solve rate, public-test pass rate by turn, replies without code, lengths, tok/s."""
     scored = [e for e in episodes if not e.infra_error]
     n = max(len(scored), 1)
@@ -16,7 +16,7 @@ def rollout_metrics(episodes: list, seconds: float, multi_turn: bool) -> dict[st
     tokens = sum(len(t.response) for e in episodes for t in e.turns)
     out = {"rollout/episodes": float(len(episodes)), "rollout/infra_errors": float(len(episodes) - len(scored)),
            "rollout/solve_rate": sum(e.solved for e in scored) / n,
-           "rollout/reward": sum(turn_rewards(e.solved, [t.code is not None for t in e.turns], multi_turn).sum().item()
+           "rollout/reward": sum(turn_rewards(e.solved, [t.code is not None for t in e.turns]).sum().item()
                                  for e in scored) / n,
            "rollout/turns": len(turns) / n,
            "rollout/no_code_frac": sum(t.code is None for t in turns) / max(len(turns), 1),
