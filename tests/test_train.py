@@ -14,7 +14,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from rlef.lit_module import build_trainer, rollout_config, updates_per_iteration
-from rlef.train_task import check_algo
+from rlef.train_task import check_algo, check_layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,10 +116,15 @@ def test_bad_algo_values_fail_before_any_model_is_loaded():
         check_algo(compose_train("algo.minibatch_size=64").algo)
     for override, message in [("algo.temperature=0", "temperature"), ("algo.temperature=0.7", "temperature"),
                               ("algo.top_p=0.9", "top_p"), ("algo.kl_beta=-1", "kl_beta"), ("algo.clip=0", "clip"),
-                              ("algo.gamma=1.5", "gamma"), ("algo.lr=0", "lr")]:
+                              ("algo.gamma=1.5", "gamma"), ("algo.lr=0", "lr"),
+                              ("algo.micro_batch_size=3", "minibatch_size"), ("algo.rollouts_per_problem=3", "rollouts_per_problem")]:
         with pytest.raises(ValueError, match=f"algo.{message}"):
             check_algo(compose_train(override).algo)
     check_algo(compose_train().algo)
+    algo = compose_train("algo.rollouts_per_iteration=16", "algo.minibatch_size=8", "algo.micro_batch_size=4").algo
+    check_layout(algo, 2)
+    with pytest.raises(ValueError, match="3 ranks"):
+        check_layout(algo, 3)
 
 
 def test_paper_defaults_give_four_updates_of_256_per_iteration():
