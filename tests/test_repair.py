@@ -59,7 +59,8 @@ def test_wrong_candidates_come_from_the_closest_siblings():
     family = [p for p in load_problems(OmegaConf.create({"name": "rlef_hidden"}), "train")
               if p.family == "hs_decorate_total"]
     target = family[0]
-    closeness = {s.reference_solution: difflib.SequenceMatcher(None, s.reference_solution, target.reference_solution).ratio()
+    closeness = {s.reference_solution: difflib.SequenceMatcher(None, s.reference_solution,
+                                                               target.reference_solution).ratio()
                  for s in family[1:] if s.reference_solution != target.reference_solution}
     closest = sorted(closeness, key=closeness.get, reverse=True)[:3]
     for seed in range(5):

@@ -23,7 +23,6 @@ from rlef.data import load_problems
 from rlef.evaluation import Outcome, bootstrap, chrf, scores_by_problem, turn_category
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
-from rlef.generation import SamplingParams
 from rlef.models import load_model, load_tokenizer
 from rlef.rollout import Episode, EpisodeRunner, RolloutConfig, episode_record, hf_backend
 from rlef.rundir import record_run
@@ -58,8 +57,7 @@ def _runner(cfg: DictConfig, executor: Executor, turns: int):
     tokenizer = load_tokenizer(cfg.model)
     model = _policy(cfg, tokenizer)
     backend = hf_backend(model, tokenizer, cfg.rollout.max_batch, cfg.rollout.stop_after_code, cfg.seed)
-    rollout = RolloutConfig(max_turns=turns, feedback=cfg.rollout.feedback,
-                            sampling=SamplingParams(cfg.eval.temperature, cfg.eval.top_p, cfg.rollout.max_new_tokens))
+    rollout = RolloutConfig.from_config(cfg.rollout, cfg.eval.temperature, cfg.eval.top_p, max_turns=turns)
     return EpisodeRunner(backend, tokenizer, executor, rollout, Limits.from_config(cfg.execution), cfg.seed)
 
 

@@ -40,7 +40,6 @@ from torch.utils.data import DataLoader
 from rlef import experience
 from rlef.data import problems_for_iteration
 from rlef.execution.types import Limits
-from rlef.generation import SamplingParams
 from rlef.lockstep import Lockstep
 from rlef.ppo import explained_variance
 from rlef.rollout import EpisodeRunner, RolloutConfig, episode_record, hf_backend
@@ -60,10 +59,8 @@ def rollout_config(cfg: DictConfig, temperature: float, top_p: float) -> Rollout
     mode = cfg.algo.mode
     if mode not in MODES:
         raise ValueError(f"algo.mode must be one of {MODES}, got {mode!r}")
-    turns = 1 if mode == "single_turn" else cfg.rollout.max_turns
-    feedback = "none" if mode == "no_feedback" else cfg.rollout.feedback
-    return RolloutConfig(max_turns=turns, feedback=feedback,
-                         sampling=SamplingParams(temperature, top_p, cfg.rollout.max_new_tokens))
+    return RolloutConfig.from_config(cfg.rollout, temperature, top_p, max_turns=1 if mode == "single_turn" else None,
+                                     feedback="none" if mode == "no_feedback" else None)
 
 
 class RLEFModule(L.LightningModule):

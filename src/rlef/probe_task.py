@@ -67,8 +67,7 @@ def read_bank(path: Path, problems: dict) -> list[BankItem]:
 
 
 def build_bank(cfg: DictConfig, backend, tokenizer, executor, limits, problems: list) -> list[BankItem]:
-    rollout = RolloutConfig(max_turns=1, sampling=SamplingParams(cfg.probe.bank_temperature, cfg.eval.top_p,
-                                                                 cfg.rollout.max_new_tokens))
+    rollout = RolloutConfig.from_config(cfg.rollout, cfg.probe.bank_temperature, cfg.eval.top_p, max_turns=1)
     runner = EpisodeRunner(backend, tokenizer, executor, rollout, limits, cfg.seed)
     episodes = runner.run([p for p in problems for _ in range(cfg.probe.bank_rollouts)])
     items = bank_from_episodes(episodes, cfg.probe.per_problem, cfg.seed)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rlef.data.problem import Problem, Test
+from rlef.errors import BadInput
 from rlef.execution.executor import Executor
 from rlef.execution.types import ExecutionResult, Job, Limits
 from rlef.feedback import (
@@ -36,13 +37,20 @@ class RolloutConfig:
     max_turns: int = 3  # paper 3.1: up to 3 turns
     sampling: SamplingParams = field(default_factory=SamplingParams)
     feedback: str = "execution"  # execution | random (paper C.2) | none
-    system_prompt: str | None = None  # None: whatever the chat template inserts by default
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_turns <= 10:
-            raise ValueError(f"rollout.max_turns must be in 1..10, got {self.max_turns}")
+            raise BadInput(f"rollout.max_turns must be in 1..10, got {self.max_turns}")
         if self.feedback not in FEEDBACK_MODES:
-            raise ValueError(f"rollout.feedback must be one of {FEEDBACK_MODES}, got {self.feedback!r}")
+            raise BadInput(f"rollout.feedback must be one of {FEEDBACK_MODES}, got {self.feedback!r}")
+
+    @classmethod
+    def from_config(cls, rollout_cfg, temperature: float, top_p: float, max_turns: int | None = None,
+                    feedback: str | None = None) -> RolloutConfig:
+        """The one place a `rollout:` config becomes a RolloutConfig; a task passes its sampling
+        (training, evaluation, the probe's bank) and what it fixes itself (one turn, no feedback)."""
+        return cls(max_turns=max_turns or rollout_cfg.max_turns, feedback=feedback or rollout_cfg.feedback,
+                   sampling=SamplingParams(temperature, top_p, rollout_cfg.max_new_tokens))
 
 
 @dataclass
@@ -86,8 +94,8 @@ class ChatFormat:
     """Token ids for the first prompt and for each later user turn, derived once from the
     tokenizer's chat template (so any chat model works, not only ChatML)."""
 
-    def __init__(self, tokenizer, system_prompt: str | None = None):
-        self.tokenizer, self.system = tokenizer, system_prompt
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
         head = self._render([{"role": "user", "content": "U1"}])
         full = self._render([{"role": "user", "content": "U1"}, {"role": "assistant", "content": "\x00A\x00"},
                              {"role": "user", "content": "\x00U\x00"}])
@@ -99,8 +107,6 @@ class ChatFormat:
         self.stop_text = tokenizer.decode([tokenizer.eos_token_id])
 
     def _render(self, messages: list[dict]) -> str:
-        if self.system is not None:
-            messages = [{"role": "system", "content": self.system}, *messages]
         return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
     def _encode(self, text: str) -> list[int]:
@@ -166,7 +172,7 @@ class EpisodeRunner:
         backend in lockstep with other ranks needs (rlef.lockstep: they may still be sampling)."""
         self.backend, self.tokenizer, self.executor, self.cfg, self.limits = backend, tokenizer, executor, cfg, limits
         self.every_turn = every_turn
-        self.chat = ChatFormat(tokenizer, cfg.system_prompt)
+        self.chat = ChatFormat(tokenizer)
         self.rng = random.Random(seed)
         self._failures: list[tuple[str, ExecutionResult]] = []  # for random feedback (paper C.2)
 

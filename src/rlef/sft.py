@@ -121,7 +121,8 @@ def batch_loss(model, examples: list[tuple[list[int], list[bool]]], pad_id: int)
 GROUP_WINDOW = 16  # batches per window sorted by length: similar lengths, still a shuffled order
 
 
-def epoch_batches(lengths: Sequence[int], batch_size: int, rng: random.Random, group_by_length: bool) -> list[list[int]]:
+def epoch_batches(lengths: Sequence[int], batch_size: int, rng: random.Random,
+                  group_by_length: bool) -> list[list[int]]:
     """One epoch's batches of example indices. With `group_by_length`, each window of
     GROUP_WINDOW batches is sorted by length before it is cut (as HF's group_by_length), so a
     batch pads to a similar length: repair dialogues are ~2x a single answer."""

@@ -55,7 +55,7 @@ def check_algo(algo) -> None:
     if algo.rollouts_per_iteration % algo.minibatch_size or algo.minibatch_size % algo.micro_batch_size:
         raise BadInput(f"algo.rollouts_per_iteration ({algo.rollouts_per_iteration}) must be a multiple of "
                        f"algo.minibatch_size ({algo.minibatch_size}), and that of algo.micro_batch_size "
-                       f"({algo.micro_batch_size}): otherwise the last minibatch is short and every update count is off")
+                       f"({algo.micro_batch_size}): otherwise the last minibatch is short, the update counts off")
     if algo.rollouts_per_iteration % algo.rollouts_per_problem:
         raise BadInput(f"algo.rollouts_per_iteration ({algo.rollouts_per_iteration}) must be a multiple of "
                        f"algo.rollouts_per_problem ({algo.rollouts_per_problem})")

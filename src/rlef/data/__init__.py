@@ -59,7 +59,8 @@ def problems_for_iteration(problems: list[Problem], count: int, seed: int, itera
     `repeats` > 1, count // repeats problems from the stream, each `repeats` times in a row."""
     if repeats > 1:
         if count % repeats:
-            raise BadInput(f"algo.rollouts_per_iteration ({count}) must be a multiple of algo.rollouts_per_problem ({repeats})")
+            raise BadInput(f"algo.rollouts_per_iteration ({count}) must be a multiple of "
+                           f"algo.rollouts_per_problem ({repeats})")
         return [p for p in problems_for_iteration(problems, count // repeats, seed, iteration) for _ in range(repeats)]
     import random
 
