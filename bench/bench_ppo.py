@@ -56,7 +56,7 @@ def run_variant(args) -> dict:
     torch.manual_seed(0)
     tokenizer, policy = load_bench_model(args.model)
     device = next(policy.parameters()).device
-    batch = experience.collate(synthetic_episodes(args, len(tokenizer)), tokenizer.pad_token_id, True).to(device)
+    batch = experience.collate(synthetic_episodes(args, len(tokenizer)), tokenizer.pad_token_id).to(device)
     if args.variant == "plain_policy_step":
         optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-7)
 

@@ -124,8 +124,10 @@ class HFBackend:
     def _forward(self, input_ids, mask, positions, cache):
         if self.lockstep is not None:
             self.lockstep.before_forward()
+        # logits_to_keep=1: only the next token's logits. A prefill of 32 contexts of 3k tokens
+        # would otherwise hold (32, 3k, 49k vocab) floats, 19 GB, and was killed for memory.
         out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                         past_key_values=cache, use_cache=True)
+                         past_key_values=cache, use_cache=True, logits_to_keep=1)
         return out.logits[:, -1], out.past_key_values
 
     def _admit(self, take: list[int]) -> _Rows:

@@ -207,17 +207,20 @@ class RLEFModule(L.LightningModule):
             log.warning("no scorable episode this iteration (all infra errors): no update")
             return {}
         batches = self._micro_batches(usable, filler=episodes)
-        per_minibatch = max(1, self.algo.minibatch_size // self.trainer.world_size // self.algo.micro_batch_size)
+        # updates_per_iteration's minibatches, as equal as the micro-batches allow, so the update count
+        # is the configured one whatever the minibatch, micro-batch and rank sizes (every rank has as
+        # many micro-batches, so every rank steps as often)
+        groups = min(updates_per_iteration(self.algo) // self.algo.ppo_epochs, len(batches))
         totals: dict[str, float] = {}
         steps = 0
         with _bar() as bar:
-            task = bar.add_task("PPO updates", total=self.algo.ppo_epochs * math.ceil(len(batches) / per_minibatch),
-                                status="")
+            task = bar.add_task("PPO updates", total=self.algo.ppo_epochs * groups, status="")
             for _ in range(self.algo.ppo_epochs):
                 order = list(range(len(batches)))
                 random.shuffle(order)
-                for s in range(0, len(order), per_minibatch):
-                    for key, value in self._step([batches[i] for i in order[s:s + per_minibatch]]).items():
+                for g in range(groups):
+                    chunk = order[g * len(order) // groups:(g + 1) * len(order) // groups]
+                    for key, value in self._step([batches[i] for i in chunk]).items():
                         totals[key] = totals.get(key, 0.0) + value
                     steps += 1
                     bar.update(task, advance=1, status=f"value loss {totals.get('losses/value', 0) / steps:.3f}")

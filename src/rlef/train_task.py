@@ -52,10 +52,6 @@ def check_algo(algo) -> None:
     if algo.minibatch_size > algo.rollouts_per_iteration:
         raise BadInput(f"algo.minibatch_size ({algo.minibatch_size}) exceeds algo.rollouts_per_iteration "
                          f"({algo.rollouts_per_iteration})")
-    if algo.rollouts_per_iteration % algo.minibatch_size or algo.minibatch_size % algo.micro_batch_size:
-        raise BadInput(f"algo.rollouts_per_iteration ({algo.rollouts_per_iteration}) must be a multiple of "
-                       f"algo.minibatch_size ({algo.minibatch_size}), and that of algo.micro_batch_size "
-                       f"({algo.micro_batch_size}): otherwise the last minibatch is short, the update counts off")
     if algo.rollouts_per_iteration % algo.rollouts_per_problem:
         raise BadInput(f"algo.rollouts_per_iteration ({algo.rollouts_per_iteration}) must be a multiple of "
                        f"algo.rollouts_per_problem ({algo.rollouts_per_problem})")
@@ -80,13 +76,6 @@ def _stop(signum, _frame) -> None:
     raise Stopped(f"signal {signum}")
 
 
-def check_layout(algo, ranks: int) -> None:
-    """Each rank holds minibatch_size / ranks episodes of every minibatch, in whole micro-batches."""
-    if algo.minibatch_size % (algo.micro_batch_size * ranks):
-        raise BadInput(f"algo.minibatch_size ({algo.minibatch_size}) must be a multiple of algo.micro_batch_size "
-                       f"({algo.micro_batch_size}) x {ranks} ranks (trainer.devices x trainer.num_nodes)")
-
-
 def latest_checkpoint(folder: Path) -> Path | None:
     """The checkpoint of the highest completed iteration (iterNNNNNN.ckpt), if any."""
     found = sorted(folder.glob("iter[0-9]*.ckpt"))
@@ -95,8 +84,6 @@ def latest_checkpoint(folder: Path) -> Path | None:
 
 def main(cfg: DictConfig) -> dict:
     check_algo(cfg.algo)
-    if isinstance(cfg.trainer.devices, int):  # "auto" is resolved by Lightning; the module checks it then
-        check_layout(cfg.algo, cfg.trainer.devices * cfg.trainer.num_nodes)
     out = Path(HydraConfig.get().runtime.output_dir)
     record_run(out, cfg)
     torch.manual_seed(cfg.seed)
