@@ -110,17 +110,18 @@ def test_sigterm_stops_mid_iteration_and_the_same_command_resumes(tmp_path):
         assert float(a["losses/policy"]) == pytest.approx(float(b["losses/policy"]), rel=1e-3, abs=1e-6)
 
 
-@pytest.mark.parametrize(("mode", "turns", "feedback"), [
-    ("multi_turn", 3, "execution"), ("single_turn", 1, "execution"), ("no_feedback", 3, "none")])
-def test_training_modes_set_turns_and_feedback(mode, turns, feedback):
-    cfg = compose_train(f"algo.mode={mode}")
+@pytest.mark.parametrize(("overrides", "turns", "feedback"), [
+    (["algo.mode=multi_turn"], 3, "execution"), (["algo.mode=single_turn"], 1, "execution"),
+    (["rollout.feedback=none"], 3, "none"), (["rollout.feedback=random", "rollout.max_turns=2"], 2, "random")])
+def test_training_modes_set_turns_and_feedback(overrides, turns, feedback):
+    cfg = compose_train(*overrides)
     config = rollout_config(cfg, 1.0, 1.0)
     assert (config.max_turns, config.feedback) == (turns, feedback)
 
 
 def test_bad_algo_values_fail_before_any_model_is_loaded():
     with pytest.raises(ValueError, match="algo.mode"):
-        rollout_config(compose_train("algo.mode=tree_search"), 1.0, 1.0)
+        rollout_config(compose_train("algo.mode=no_feedback"), 1.0, 1.0)
     with pytest.raises(ValueError, match="minibatch_size"):
         check_algo(compose_train("algo.minibatch_size=64").algo)
     for override, message in [("algo.temperature=0", "temperature"), ("algo.temperature=0.7", "temperature"),

@@ -39,6 +39,7 @@ from torch.utils.data import DataLoader
 
 from rlef import experience
 from rlef.data import problems_for_iteration
+from rlef.errors import BadInput
 from rlef.execution.types import Limits
 from rlef.lockstep import Lockstep
 from rlef.ppo import explained_variance
@@ -46,7 +47,7 @@ from rlef.rollout import EpisodeRunner, RolloutConfig, episode_record, hf_backen
 from rlef.train_metrics import append_iteration, rollout_metrics, trim_metrics
 
 log = logging.getLogger(__name__)
-MODES = ("multi_turn", "single_turn", "no_feedback")
+MODES = ("multi_turn", "single_turn")
 
 
 def updates_per_iteration(algo) -> int:
@@ -54,13 +55,13 @@ def updates_per_iteration(algo) -> int:
 
 
 def rollout_config(cfg: DictConfig, temperature: float, top_p: float) -> RolloutConfig:
-    """Training modes: multi_turn (RLEF), single_turn (paper Table 4), no_feedback (turns
-    without execution feedback: the user turn only asks for another try)."""
+    """Training modes: multi_turn (RLEF), single_turn (paper Table 4). Turns without execution
+    feedback (the user turn only asks for another try) are rollout.feedback=none, random
+    feedback (C.2) rollout.feedback=random: the one feedback setting, in training as in evaluation."""
     mode = cfg.algo.mode
     if mode not in MODES:
-        raise ValueError(f"algo.mode must be one of {MODES}, got {mode!r}")
-    return RolloutConfig.from_config(cfg.rollout, temperature, top_p, max_turns=1 if mode == "single_turn" else None,
-                                     feedback="none" if mode == "no_feedback" else None)
+        raise BadInput(f"algo.mode must be one of {MODES}, got {mode!r} (no feedback: rollout.feedback=none)")
+    return RolloutConfig.from_config(cfg.rollout, temperature, top_p, max_turns=1 if mode == "single_turn" else None)
 
 
 class RLEFModule(L.LightningModule):
