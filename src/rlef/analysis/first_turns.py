@@ -1,0 +1,91 @@
+"""How far from right are a probe bank's failed first turns on hidden-spec test problems?
+
+    python -m rlef.analysis.first_turns results/feedback_use/probe_bank.jsonl results/feedback_use/warm/first_turns
+
+A failed first turn is "right up to the detail" when its output on every public test is the
+expected one but for the open detail: the yes/no words renamed consistently, every position
+off by the same one, every rounded value within one of the expected. Only those are fixable
+by reading the feedback in one turn; a turn that computes something else needs more than the
+detail. Writes <target>.csv (per family: items, with output, right up to the detail) and
+<target>.md (the command).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from rlef.analysis.collect import produced_by, write_csv
+from rlef.data import load_problems
+from rlef.data.mini import HIDDEN_FAMILIES
+from rlef.execution.executor import Executor
+from rlef.execution.types import Job, Limits
+
+TEST_KINDS = ("yes/no words", "0- or 1-based positions", "rounding direction")
+
+
+def _numbers(tokens: list[str]) -> list[float] | None:
+    try:
+        return [float(t) for t in tokens]
+    except ValueError:
+        return None
+
+
+def up_to_detail(kind: str, expected: str, observed: str) -> bool:
+    """Is `observed` the `expected` output but for the open detail of `kind`? (test kinds only)"""
+    if kind not in TEST_KINDS:
+        raise ValueError(f"no 'up to the detail' rule for the detail kind {kind!r}")
+    e, o = expected.split(), observed.split()
+    if len(e) != len(o) or not e:
+        return False
+    if kind == "yes/no words":  # one word for yes and one for no, used consistently
+        pairs = set(zip(o, e))
+        return len({a for a, _ in pairs}) == len(pairs) == len({b for _, b in pairs})
+    ne, no = _numbers(e), _numbers(o)
+    if ne is None or no is None:
+        return False
+    if kind == "0- or 1-based positions":
+        return len({b - a for a, b in zip(ne, no)}) == 1 and abs(no[0] - ne[0]) <= 1
+    return all(abs(a - b) <= 1 for a, b in zip(ne, no))  # rounding direction
+
+
+def classify(bank: list[dict], executor: Executor) -> list[dict]:
+    """Per hidden-spec family of the bank: items, items with output, items right up to the detail."""
+    problems = {p.id: p for p in load_problems(OmegaConf.create({"name": "rlef_hidden"}), "test")}
+    items = [i for i in bank if i["problem"] in problems]
+    jobs = [Job(i["code"], problems[i["problem"]].public_tests, Limits(time_s=2)) for i in items]
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"items": 0, "with_output": 0, "up_to_detail": 0})
+    for item, result in zip(items, executor.run_batch(jobs)):
+        family = item["family"]
+        kind = HIDDEN_FAMILIES[family].detail
+        c = counts[family]
+        c["items"] += 1
+        c["with_output"] += all(t.observed.strip() for t in result.tests)
+        c["up_to_detail"] += all(up_to_detail(kind, t.expected, t.observed) for t in result.tests)
+    return [{"family": f, "detail": HIDDEN_FAMILIES[f].detail, **c} for f, c in sorted(counts.items())]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bank", type=Path, help="a probe bank (probe_bank.jsonl)")
+    parser.add_argument("target", type=Path, help="results/<name> (no extension)")
+    args = parser.parse_args()
+    bank = [json.loads(line) for line in args.bank.read_text().splitlines() if line.strip()]
+    with Executor(2) as executor:
+        rows = classify(bank, executor)
+    for r in rows:
+        print(f"{r['family']:<16} {r['up_to_detail']}/{r['items']} right up to the detail "
+              f"({r['with_output']} print something on every public test)")
+    csv_path = write_csv(rows, args.target.with_suffix(".csv"))
+    command = "python -m rlef.analysis.first_turns " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    md = produced_by(args.target.name, [command]) + f"\nFile: `{csv_path.name}`.\n"
+    args.target.with_suffix(".md").write_text(md)
+
+
+if __name__ == "__main__":
+    main()

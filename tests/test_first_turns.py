@@ -1,0 +1,29 @@
+"""Failed first turns "right up to the detail": only the open detail differs from the expected output."""
+import pytest
+from omegaconf import OmegaConf
+
+from rlef.analysis.first_turns import classify, up_to_detail
+from rlef.data import load_problems
+
+
+def test_each_test_kind_allows_exactly_its_detail_to_differ():
+    assert up_to_detail("yes/no words", "OK\nFAIL\nOK\n", "YES\nNO\nYES\n")
+    assert not up_to_detail("yes/no words", "OK\nFAIL\nOK\n", "YES\nYES\nNO\n")  # a wrong answer
+    assert up_to_detail("0- or 1-based positions", "3 5\n", "2 4\n")
+    assert not up_to_detail("0- or 1-based positions", "3 5\n", "2 5\n")
+    assert not up_to_detail("0- or 1-based positions", "3\n", "7\n")
+    assert up_to_detail("rounding direction", "3\n7\n", "3.5\n6.6\n")
+    assert not up_to_detail("rounding direction", "3\n", "10\n")
+    assert not up_to_detail("rounding direction", "3\n7\n", "3\n")  # a line missing
+    with pytest.raises(ValueError, match="separator"):
+        up_to_detail("separator", "1,2", "1 2")
+
+
+@pytest.mark.sandbox
+def test_references_are_right_and_other_programs_are_not(executor):
+    problems = [p for p in load_problems(OmegaConf.create({"name": "rlef_hidden"}), "test")][::8]
+    bank = [{"problem": p.id, "family": p.family, "code": p.reference_solution} for p in problems]
+    bank += [{"problem": p.id, "family": p.family, "code": "print(12345)"} for p in problems]
+    rows = classify(bank, executor)
+    assert {r["family"] for r in rows} == {p.family for p in problems}
+    assert all(r["items"] == 2 and r["up_to_detail"] == 1 for r in rows)
