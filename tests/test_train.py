@@ -127,7 +127,8 @@ def test_bad_algo_values_fail_before_any_model_is_loaded():
     for override, message in [("algo.temperature=0", "temperature"), ("algo.temperature=0.7", "temperature"),
                               ("algo.top_p=0.9", "top_p"), ("algo.kl_beta=-1", "kl_beta"), ("algo.clip=0", "clip"),
                               ("algo.gamma=1.5", "gamma"), ("algo.lr=0", "lr"),
-                              ("algo.rollouts_per_problem=3", "rollouts_per_problem")]:
+                              ("algo.rollouts_per_problem=3", "rollouts_per_problem"),
+                              ("algo.mode=no_feedback", "mode")]:
         with pytest.raises(ValueError, match=f"algo.{message}"):
             check_algo(compose_train(override).algo)
     check_algo(compose_train().algo)

@@ -21,7 +21,7 @@ from omegaconf import DictConfig
 from rlef.data import load_problems
 from rlef.errors import BadInput
 from rlef.execution.executor import Executor
-from rlef.lit_module import RLEFModule, build_trainer, updates_per_iteration
+from rlef.lit_module import MODES, RLEFModule, build_trainer, updates_per_iteration
 from rlef.models import PolicyCritic, load_model, load_tokenizer
 from rlef.rundir import record_run
 
@@ -55,6 +55,8 @@ def check_algo(algo) -> None:
     if algo.rollouts_per_iteration % algo.rollouts_per_problem:
         raise BadInput(f"algo.rollouts_per_iteration ({algo.rollouts_per_iteration}) must be a multiple of "
                        f"algo.rollouts_per_problem ({algo.rollouts_per_problem})")
+    if algo.mode not in MODES:
+        raise BadInput(f"algo.mode must be one of {MODES}, got {algo.mode!r} (no feedback: rollout.feedback=none)")
     for key, ok, must in _ALGO_RANGES:
         if not ok(algo[key]):
             raise BadInput(f"algo.{key} must be {must}, got {algo[key]}")
@@ -116,5 +118,7 @@ def main(cfg: DictConfig) -> dict:
             log.warning("stopped by SIGTERM; the same command resumes from %s",
                         latest_checkpoint(out / "checkpoints") or "the start")
             raise SystemExit(STOPPED_EXIT) from None
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # export and cleanup: the default, no Stopped
         module.export_policy(out / "policy")
     return {"iterations": iterations, "run_dir": str(out)}
