@@ -29,6 +29,24 @@ def train(run_dir: Path, *overrides: str, wait: bool = True):
     return done
 
 
+def start_until_first_checkpoint(run_dir: Path, *overrides: str) -> subprocess.Popen:
+    """A training run started in the background, returned once iteration 0 is checkpointed (or it ended)."""
+    process = train(run_dir, *overrides, wait=False)
+    first = run_dir / "checkpoints" / "iter000000.ckpt"
+    deadline = time.time() + 300
+    while not first.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    return process
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_8_updates(tmp_path_factory) -> list[dict]:
+    """iterations.csv of the 8-update tiny run, never interrupted: what a stopped run must replay."""
+    run_dir = tmp_path_factory.mktemp("reference")
+    train(run_dir, "algo.max_updates=8")
+    return rows(run_dir)
+
+
 def rows(run_dir: Path) -> list[dict]:
     with (run_dir / "iterations.csv").open() as f:
         return list(csv.DictReader(f))
@@ -60,20 +78,16 @@ def test_tiny_training_run_writes_metrics_checkpoint_and_loadable_policies(tmp_p
 
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_kill_9_mid_run_then_the_same_command_resumes_without_repeating_or_losing_iterations(tmp_path):
-    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
-    train(reference, "algo.max_updates=8")
-    process = train(interrupted, "algo.max_updates=8", wait=False)
-    first = interrupted / "checkpoints" / "iter000000.ckpt"
-    deadline = time.time() + 300
-    while not first.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
+def test_kill_9_mid_run_then_the_same_command_resumes_without_repeating_or_losing_iterations(
+        tmp_path, uninterrupted_8_updates):
+    interrupted = tmp_path / "interrupted"
+    process = start_until_first_checkpoint(interrupted, "algo.max_updates=8")
     os.kill(process.pid, signal.SIGKILL)  # mid-run: iteration 1 has started, 2 and 3 have not
     process.wait()
     done_before = len(rows(interrupted))
     assert done_before < 4, "the run finished before it could be killed"
     train(interrupted, "algo.max_updates=8")
-    resumed, uninterrupted = rows(interrupted), rows(reference)
+    resumed, uninterrupted = rows(interrupted), uninterrupted_8_updates
     assert [r["iteration"] for r in resumed] == ["0", "1", "2", "3"]  # each iteration exactly once
     for a, b in zip(resumed, uninterrupted):  # same data stream, RNG and optimizer state
         for key in ("rollout/reward", "kl/ref", "losses/policy", "losses/value", "values/mean"):
@@ -91,21 +105,16 @@ def test_the_update_count_is_the_configured_one_when_the_minibatch_is_no_multipl
 
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_sigterm_stops_mid_iteration_and_the_same_command_resumes(tmp_path):
-    reference, stopped = tmp_path / "reference", tmp_path / "stopped"
-    train(reference, "algo.max_updates=8")
-    process = train(stopped, "algo.max_updates=8", wait=False)
-    first = stopped / "checkpoints" / "iter000000.ckpt"
-    deadline = time.time() + 300
-    while not first.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
+def test_sigterm_stops_mid_iteration_and_the_same_command_resumes(tmp_path, uninterrupted_8_updates):
+    stopped = tmp_path / "stopped"
+    process = start_until_first_checkpoint(stopped, "algo.max_updates=8")
     process.send_signal(signal.SIGTERM)  # as SLURM does before its SIGKILL
     assert process.wait(timeout=120) == 128 + signal.SIGTERM
     assert len(rows(stopped)) < 4, "the run finished before the signal"
     assert "stopped by SIGTERM; the same command resumes from" in (stopped / "run.log").read_text()
     train(stopped, "algo.max_updates=8")
     assert [r["iteration"] for r in rows(stopped)] == ["0", "1", "2", "3"]
-    for a, b in zip(rows(stopped), rows(reference)):
+    for a, b in zip(rows(stopped), uninterrupted_8_updates):
         assert float(a["rollout/reward"]) == pytest.approx(float(b["rollout/reward"]), abs=1e-6)
         assert float(a["losses/policy"]) == pytest.approx(float(b["losses/policy"]), rel=1e-3, abs=1e-6)
 

@@ -139,6 +139,20 @@ def subset_of(family: str) -> str:
     return "hidden" if family in HIDDEN_FAMILIES else "regular"
 
 
+METRICS = ("success_rate", "ref_logprob_per_token")  # per bank item and condition, in probe.csv
+SUBSETS = ("hidden", "regular", "all")
+
+
+def item_values(rows: Sequence[dict], temperature: float, subset: str, metric: str) -> dict[str, dict[int, float]]:
+    """{quantity: {item: value}} for one temperature, subset and metric of probe rows: each
+    condition, then the paired differences true - random and true - none."""
+    chosen = [r for r in rows if r["temperature"] == temperature and subset in ("all", r["subset"])]
+    by = {c: {r["item"]: r[metric] for r in chosen if r["condition"] == c} for c in CONDITIONS}
+    for other in ("random", "none"):
+        by[f"true_minus_{other}"] = {i: v - by[other][i] for i, v in by["true"].items()}
+    return by
+
+
 def _estimate(values: dict[int, float], family_of: dict[int, str], resamples: int, seed: int) -> dict:
     e = cluster_bootstrap(values, family_of, resamples, seed)
     return {"value": e.mean, "ci_low": e.low, "ci_high": e.high, "items": len(values),
@@ -150,18 +164,13 @@ def summarize(rows: Sequence[dict], resamples: int = 2000, seed: int = 0) -> lis
     reference log-prob per token, and the paired differences true - random and true - none,
     each with a 95% CI that resamples families (bank items of one family are not independent).
     The log-prob is teacher-forced at T=1, so it repeats unchanged in every temperature's rows."""
-    out = []
+    out, family_of = [], {r["item"]: r["family"] for r in rows}
     for temperature in sorted({r["temperature"] for r in rows}, reverse=True):
-        at = [r for r in rows if r["temperature"] == temperature]
-        for subset in ("hidden", "regular", "all"):
-            chosen = [r for r in at if subset == "all" or r["subset"] == subset]
-            if not chosen:
-                continue
-            family_of = {r["item"]: r["family"] for r in chosen}
-            for metric in ("success_rate", "ref_logprob_per_token"):
-                by = {c: {r["item"]: r[metric] for r in chosen if r["condition"] == c} for c in CONDITIONS}
-                for name, values in [*by.items(), *[(f"true_minus_{c}", {i: by["true"][i] - by[c][i]
-                                                    for i in by["true"]}) for c in ("random", "none")]]:
-                    out.append({"temperature": temperature, "subset": subset, "metric": metric, "condition": name,
-                                **_estimate(values, family_of, resamples, seed)})
+        for subset in SUBSETS:
+            for metric in METRICS:
+                by = item_values(rows, temperature, subset, metric)
+                if not by["true"]:
+                    break  # the bank has no item of this subset
+                out += [{"temperature": temperature, "subset": subset, "metric": metric, "condition": name,
+                         **_estimate(values, family_of, resamples, seed)} for name, values in by.items()]
     return out

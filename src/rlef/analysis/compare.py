@@ -116,13 +116,18 @@ def write(rows: list[dict], target: Path) -> list[Path]:
     return written
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_a", type=Path, help="eval run directory A (e.g. the warm start)")
-    parser.add_argument("run_b", type=Path, help="eval run directory B (e.g. the trained policy)")
+def pair_parser(description: str, kind: str) -> argparse.ArgumentParser:
+    """The command line of a paired comparison: two `kind` run directories, A then B, and the target."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("run_a", type=Path, help=f"{kind} run directory A (e.g. the warm start)")
+    parser.add_argument("run_b", type=Path, help=f"{kind} run directory B (e.g. a trained policy)")
     parser.add_argument("target", type=Path, help="results/<name> (no extension)")
     parser.add_argument("--resamples", type=int, default=2000)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = pair_parser(__doc__.splitlines()[0], "eval").parse_args()
     rows = compare(args.run_a, args.run_b, args.resamples)
     for r in rows:
         print(f"{r['mode']}: {r['metric']} {r['solve_rate_a']:.3f} -> {r['solve_rate_b']:.3f}, "

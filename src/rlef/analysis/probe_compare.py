@@ -12,19 +12,17 @@ Writes <target>.csv and <target>.md (the command next to the numbers).
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import shlex
 import sys
 from pathlib import Path
 
 from rlef.analysis.collect import produced_by, write_csv
+from rlef.analysis.compare import pair_parser
 from rlef.evaluation import cluster_bootstrap
-from rlef.probe import CONDITIONS
+from rlef.probe import CONDITIONS, METRICS, SUBSETS, item_values
 
-METRICS = ("success_rate", "ref_logprob_per_token")
 QUANTITIES = (*CONDITIONS, "true_minus_random", "true_minus_none")
-SUBSETS = ("hidden", "regular", "all")
 
 
 def read_probe(run_dir: Path) -> tuple[list[dict], str]:
@@ -33,15 +31,6 @@ def read_probe(run_dir: Path) -> tuple[list[dict], str]:
         rows = [{**r, "temperature": float(r["temperature"]), "item": int(r["item"]),
                  **{m: float(r[m]) for m in METRICS}} for r in csv.DictReader(f)]
     return rows, (run_dir / "probe_bank.jsonl").read_text()
-
-
-def item_values(rows: list[dict], temperature: float, subset: str, metric: str) -> dict[str, dict[int, float]]:
-    """{quantity: {item: value}} for one temperature, subset and metric."""
-    chosen = [r for r in rows if r["temperature"] == temperature and subset in ("all", r["subset"])]
-    by = {c: {r["item"]: r[metric] for r in chosen if r["condition"] == c} for c in CONDITIONS}
-    for other in ("random", "none"):
-        by[f"true_minus_{other}"] = {i: v - by[other][i] for i, v in by["true"].items()}
-    return by
 
 
 def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> list[dict]:
@@ -69,12 +58,7 @@ def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> l
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_a", type=Path, help="probe run directory A (e.g. the warm start)")
-    parser.add_argument("run_b", type=Path, help="probe run directory B (e.g. an RL policy)")
-    parser.add_argument("target", type=Path, help="results/<name> (no extension)")
-    parser.add_argument("--resamples", type=int, default=2000)
-    args = parser.parse_args()
+    args = pair_parser(__doc__.splitlines()[0], "probe").parse_args()
     rows = compare(args.run_a, args.run_b, args.resamples)
     for r in rows:
         if r["metric"] == "success_rate" and r["subset"] != "all":
