@@ -30,11 +30,12 @@ def train(run_dir: Path, *overrides: str, wait: bool = True):
 
 
 def start_until_first_checkpoint(run_dir: Path, *overrides: str) -> subprocess.Popen:
-    """A training run started in the background, returned once iteration 0 is checkpointed (or it ended)."""
+    """A training run started in the background, returned once an iteration is checkpointed (or it ended).
+    Only the latest checkpoint is kept, so iteration 0's may be gone by the time this looks."""
     process = train(run_dir, *overrides, wait=False)
-    first = run_dir / "checkpoints" / "iter000000.ckpt"
     deadline = time.time() + 300
-    while not first.exists() and process.poll() is None and time.time() < deadline:
+    while (not any((run_dir / "checkpoints").glob("iter*.ckpt")) and process.poll() is None
+           and time.time() < deadline):
         time.sleep(0.02)
     return process
 
@@ -109,7 +110,7 @@ def test_sigterm_stops_mid_iteration_and_the_same_command_resumes(tmp_path, unin
     stopped = tmp_path / "stopped"
     process = start_until_first_checkpoint(stopped, "algo.max_updates=8")
     process.send_signal(signal.SIGTERM)  # as SLURM does before its SIGKILL
-    assert process.wait(timeout=120) == 128 + signal.SIGTERM
+    assert process.wait(timeout=120) == 128 + signal.SIGTERM, "not the code of a run stopped by SIGTERM"
     assert len(rows(stopped)) < 4, "the run finished before the signal"
     assert "stopped by SIGTERM; the same command resumes from" in (stopped / "run.log").read_text()
     train(stopped, "algo.max_updates=8")

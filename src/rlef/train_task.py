@@ -21,7 +21,7 @@ from omegaconf import DictConfig
 from rlef.data import load_problems
 from rlef.errors import BadInput
 from rlef.execution.executor import Executor
-from rlef.lit_module import MODES, RLEFModule, build_trainer, updates_per_iteration
+from rlef.lit_module import MODES, RLEFModule, SIGTERMException, build_trainer, updates_per_iteration
 from rlef.models import PolicyCritic, load_model, load_tokenizer
 from rlef.rundir import record_run
 
@@ -70,8 +70,10 @@ def check_algo(algo) -> None:
 STOPPED_EXIT = 128 + signal.SIGTERM  # the shell's code for "terminated by SIGTERM"
 
 
-class Stopped(Exception):
-    """SIGTERM arrived: the iteration in progress is abandoned, the last completed one is on disk."""
+class Stopped(BaseException):
+    """SIGTERM arrived: the iteration in progress is abandoned, the last completed one is on disk.
+    A BaseException, as KeyboardInterrupt is, so that no library's `except Exception` (logging's
+    emit, for one) swallows it."""
 
 
 def _stop(signum, _frame) -> None:
@@ -114,7 +116,7 @@ def main(cfg: DictConfig) -> dict:
         signal.signal(signal.SIGTERM, _stop)
         try:
             trainer.fit(module, ckpt_path=last)
-        except Stopped:
+        except (Stopped, SIGTERMException):  # Lightning's own, at an epoch end, if ours was swallowed
             log.warning("stopped by SIGTERM; the same command resumes from %s",
                         latest_checkpoint(out / "checkpoints") or "the start")
             raise SystemExit(STOPPED_EXIT) from None
