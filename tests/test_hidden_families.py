@@ -2,6 +2,7 @@
 import gzip
 import json
 from collections import defaultdict
+from difflib import SequenceMatcher
 
 import pytest
 from omegaconf import OmegaConf
@@ -39,8 +40,9 @@ def test_statements_show_no_example_and_rows_name_their_option(rows):
     for r in rows:
         fam = HIDDEN_FAMILIES[r["family"]]
         assert "Example" not in r["description"], r["name"]
-        assert r["hidden_detail"] == {"kind": fam.detail, "option": r["hidden_detail"]["option"]}
-        assert r["hidden_detail"]["option"] in fam.options
+        detail = r["hidden_detail"]
+        assert detail["kind"] == fam.detail and detail["option"] in fam.options
+        assert set(detail["near_misses"]) == set(fam.options) - {detail["option"]}
         assert 0 < fam.single_turn_ceiling <= 0.5
 
 
@@ -71,6 +73,29 @@ def test_public_tests_tell_the_options_apart(rows, executor):
     jobs = [Job(b["solutions"]["solution"][0], tuple(load_jsonl_tests(a)), Limits(time_s=2)) for a, b in pairs]
     passed = [(a["name"], b["name"]) for (a, b), r in zip(pairs, executor.run_batch(jobs)) if r.passed]
     assert passed == []
+
+
+@pytest.mark.sandbox
+def test_every_near_miss_fails_the_public_tests_and_differs_from_the_reference_only_in_its_option(rows, executor):
+    """The near misses (the probe's constructed first turns) are the same program with another
+    option: wrong on the public tests, so the feedback shows the expected detail."""
+    pairs = [(r, code) for r in rows for code in r["hidden_detail"]["near_misses"].values()]
+    for r, code in pairs:
+        reference = r["solutions"]["solution"][0]
+        assert code != reference and SequenceMatcher(None, code, reference).ratio() > 0.8, r["name"]
+    jobs = [Job(code, tuple(load_jsonl_tests(r)), Limits(time_s=2)) for r, code in pairs]
+    assert [r["name"] for (r, _), res in zip(pairs, executor.run_batch(jobs)) if res.passed] == []
+
+
+def test_a_malformed_near_miss_field_is_a_row_error():
+    from rlef.data.code_contests import problems_from_rows
+    with gzip.open(SHIPPED_HIDDEN, "rt") as f:
+        row = json.loads(f.readline())
+    problems, _ = problems_from_rows([row], "train", "x", "rlef_mini")
+    assert problems[0].near_misses == tuple(row["hidden_detail"]["near_misses"].values())
+    row["hidden_detail"]["near_misses"] = {"a": 3}
+    problems, report = problems_from_rows([row], "train", "x", "rlef_mini")
+    assert not problems and "near_misses" in report.malformed[0]
 
 
 def load_jsonl_tests(row):

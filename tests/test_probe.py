@@ -9,7 +9,7 @@ from rlef.data.problem import Problem, Test
 from rlef.execution.types import ExecutionResult, TestResult, Verdict
 from rlef.feedback import first_prompt
 from rlef.models import load_tokenizer, tiny_random_llama
-from rlef.probe import CONDITIONS, BankItem, bank_from_episodes, context, reply_logprobs, summarize
+from rlef.probe import CONDITIONS, BankItem, bank_from_episodes, context, reply_logprobs, statement_sha, summarize
 from rlef.probe_task import check_settings, read_bank
 from rlef.rollout import NO_FEEDBACK_PROMPT, ChatFormat, Episode, Turn
 
@@ -74,16 +74,36 @@ def test_teacher_forced_logprob_is_the_sum_over_reply_tokens():
 
 
 def test_bad_settings_and_a_bank_from_other_data_fail_in_one_line(tmp_path):
-    with pytest.raises(ValueError, match="probe.samples"):
-        check_settings(OmegaConf.create({"samples": 0, "bank_rollouts": 1, "per_problem": 1, "temperatures": [1.0]}))
-    with pytest.raises(ValueError, match="temperatures"):
-        check_settings(OmegaConf.create({"samples": 1, "bank_rollouts": 1, "per_problem": 1, "temperatures": []}))
+    good = {"samples": 1, "bank_rollouts": 1, "per_problem": 1, "temperatures": [1.0], "first_turns": "model"}
+    for bad, message in [({"samples": 0}, "probe.samples"), ({"temperatures": []}, "temperatures"),
+                         ({"first_turns": "warm"}, "first_turns")]:
+        with pytest.raises(ValueError, match=message):
+            check_settings(OmegaConf.create({**good, **bad}))
     bank = tmp_path / "bank.jsonl"
     bank.write_text(json.dumps({"item": 0, "problem": "gone/00", "family": "gone", "response": "", "response_ids": [],
                                 "stopped": True, "code": "", "true_feedback": "", "random_feedback": "",
                                 "random_source": ""}) + "\n")
     with pytest.raises(ValueError, match="not in the data"):
         read_bank(bank, {"a/00": problem("a/00", "fa")})
+
+
+@pytest.mark.sandbox
+def test_near_miss_bank_turns_each_other_option_into_a_first_turn_with_its_real_feedback(executor):
+    from rlef.data import load_problems
+    from rlef.execution.types import Limits
+    from rlef.probe import near_miss_bank
+
+    tokenizer = load_tokenizer(OmegaConf.create({"kind": "smollm2_gguf"}))
+    test = load_problems(OmegaConf.create({"name": "rlef_hidden", "path": None}), "test")
+    chosen = [next(p for p in test if p.family == f) for f in ("hs_yesno_number", "hs_index_list")]
+    items = near_miss_bank(chosen + [problem("a/00", "fa")], executor, Limits(time_s=2), tokenizer, per_problem=2)
+    assert [i.problem for i in items] == [chosen[0].id] * 2 + [chosen[1].id]  # 0/1-based: one other option
+    for item in items:
+        p = next(q for q in chosen if q.id == item.problem)
+        assert item.code in p.near_misses and item.stopped and item.response_ids[-1] == tokenizer.eos_token_id
+        assert item.code.strip() in item.response and "Expected" in item.true_feedback
+        assert item.random_source != item.problem and item.statement_sha == statement_sha(p)
+    assert items[0].code != items[1].code
 
 
 @pytest.mark.sandbox
@@ -94,7 +114,7 @@ def test_probe_task_end_to_end_on_a_small_bank(tmp_path):
     from pathlib import Path
 
     from rlef.data import load_problems
-    from rlef.probe import item_record, statement_sha
+    from rlef.probe import item_record
 
     root = Path(__file__).resolve().parents[1]
     tokenizer = load_tokenizer(OmegaConf.create({"kind": "smollm2_gguf"}))
@@ -118,3 +138,24 @@ def test_probe_task_end_to_end_on_a_small_bank(tmp_path):
     summary = list(csv.DictReader((run / "probe_summary.csv").open()))
     assert {(s["subset"], s["condition"]) for s in summary} >= {("hidden", "true_minus_random"), ("all", "none")}
     assert (run / "probe_bank.jsonl").read_text() == bank.read_text()
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_near_miss_probe_builds_its_bank_when_missing(tmp_path):
+    import csv
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root, bank, run = Path(__file__).resolve().parents[1], tmp_path / "near_miss.jsonl", tmp_path / "run"
+    command = [sys.executable, str(root / "src/run.py"), "experiment=feedback_probe_near_miss",
+               "model.kind=tiny_random", "model.name_or_path=tiny_random", f"probe.bank={bank}",
+               "probe.max_problems=2", "probe.samples=1", "rollout.max_new_tokens=8", "probe.resamples=50",
+               f"hydra.run.dir={run}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=root)
+    assert out.returncode == 0, out.stderr[-3000:]
+    items = [json.loads(line) for line in bank.read_text().splitlines()]
+    assert len(items) >= 2 and all(i["family"].startswith("hs_") and "Expected" in i["true_feedback"] for i in items)
+    rows = list(csv.DictReader((run / "probe.csv").open()))
+    assert len(rows) == len(items) * 3 and {r["subset"] for r in rows} == {"hidden"}

@@ -25,6 +25,7 @@ import json
 import logging
 import random
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -81,13 +82,15 @@ def _candidates(fam: Family, seed: int, tests: int, attempts: int):
     """(attempt, variant, inputs, number of public tests) for each new distinct problem drawn."""
     seen = set()
     for attempt in range(attempts):
-        rng = random.Random(f"{seed}:{fam.name}:{attempt}")
+        key = f"{seed}:{fam.name}:{attempt}"
+        rng = random.Random(key)
         variant = fam.build(rng)
-        key = (variant.legend, variant.solution)
-        if key in seen:
+        if fam.options:
+            variant = replace(variant, near_misses=tuple(fam.near_misses(key, variant).items()))
+        if (variant.legend, variant.solution) in seen:
             continue
-        seen.add(key)
-        inputs = _inputs(variant, f"{seed}:{fam.name}:{attempt}", tests)
+        seen.add((variant.legend, variant.solution))
+        inputs = _inputs(variant, key, tests)
         if len(inputs) < 11:  # 1 public + 10 private at least
             log.warning("%s attempt %d: only %d distinct inputs, skipped", fam.name, attempt, len(inputs))
             continue
@@ -125,7 +128,8 @@ def _row(name: str, fam: Family, split: str, variant: Variant, tests: list[Test]
 
     def as_struct(ts: list[Test]) -> dict:
         return {"input": [t.stdin for t in ts], "output": [t.expected_stdout for t in ts]}
-    extra = {"hidden_detail": {"kind": fam.detail, "option": variant.detail_option}} if fam.detail else {}
+    extra = {"hidden_detail": {"kind": fam.detail, "option": variant.detail_option,
+                               "near_misses": dict(variant.near_misses)}} if fam.detail else {}
     return {
         **extra,
         "name": name, "description": _statement(variant, public), "split": split, "family": fam.name,

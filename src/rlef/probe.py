@@ -5,6 +5,9 @@ minutes on 2 CPU cores:
 1. A frozen bank of failed first turns: the warm start's replies on held-out problems that
    failed their public tests, each with its true feedback and the feedback of a wrong program
    on another problem (random, paper C.2). Built once, committed, reused for every checkpoint.
+   A second kind of bank (near_miss_bank) constructs the first turns instead: on hidden-spec
+   problems, the reference program for another option of the open detail, so that a model
+   which cannot compute the answer is still measured on reading the feedback.
 2. For a checkpoint, turn 2 is sampled `samples` times per bank item under each condition:
    the true feedback, the random feedback, or no feedback (the retry prompt alone). A sample
    succeeds when its code passes the problem's private tests (the episode's reward).
@@ -16,6 +19,7 @@ checkpoints are compared on identical contexts.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -29,8 +33,10 @@ from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.feedback import extract_code, first_prompt, turn_feedback
 from rlef.generation import GenerationBackend, SamplingParams
-from rlef.rollout import NO_FEEDBACK_PROMPT, ChatFormat, Episode, judge_many
-from rlef.sft import right_padded
+from rlef.rollout import NO_FEEDBACK_PROMPT, ChatFormat, Episode, Turn, judge_many
+from rlef.sft import answer_tokens, right_padded
+
+log = logging.getLogger(__name__)
 
 CONDITIONS = ("true", "random", "none")
 
@@ -68,6 +74,33 @@ def bank_from_episodes(episodes: Sequence[Episode], per_problem: int, seed: int 
             continue
         seen.add((e.problem.id, turn.code))
         failed.append((e.problem, turn))
+    return _bank(failed, seed)
+
+
+def near_miss_bank(problems: Sequence[Problem], executor: Executor, limits: Limits, tokenizer, per_problem: int,
+                   seed: int = 0) -> list[BankItem]:
+    """Constructed first turns: on each hidden-spec problem, up to `per_problem` of its near
+    misses (the reference program written for another option of the open detail), as replies in
+    the SFT answer format, with the feedback their public tests give. Every such turn is right
+    except in what only the feedback shows, so turn 2 measures reading it, not computing."""
+    rng = random.Random(f"{seed}:near_miss")
+    picks = [(p, code) for p in problems if p.near_misses
+             for code in rng.sample(p.near_misses, min(per_problem, len(p.near_misses)))]
+    results = judge_many(executor, [(p, code, p.public_tests) for p, code in picks], limits, stop_on_failure=False)
+    failed = []
+    for (problem, code), result in zip(picks, results):
+        if result.infra_error or result.passed:  # passed: the public tests cannot show this option
+            log.warning("near miss of %s dropped: %s", problem.id, "infra error" if result.infra_error else "passed")
+            continue
+        ids = answer_tokens(code, tokenizer)
+        text = tokenizer.decode(ids, skip_special_tokens=True)
+        failed.append((problem, Turn(0, ids, [], True, text, code, result)))
+    return _bank(failed, seed)
+
+
+def _bank(failed: Sequence[tuple[Problem, Turn]], seed: int) -> list[BankItem]:
+    """Bank items of failed first turns, each with a random feedback: another failure's, on
+    another family where one exists (paper C.2)."""
     rng = random.Random(f"{seed}:bank")
     items = []
     for index, (problem, turn) in enumerate(failed):

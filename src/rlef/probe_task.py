@@ -2,9 +2,10 @@
 
     python src/run.py experiment=feedback_probe model.name_or_path=<checkpoint dir>
 
-The bank of failed first turns (probe.bank) is built by the first run that finds it missing,
-from that run's model: build it with the warm start, commit it, and every later checkpoint is
-probed on the same first turns. Writes probe.csv (one row per bank item, condition and
+The bank of failed first turns (probe.bank) is built by the first run that finds it missing:
+from that run's model (probe.first_turns=model: build it with the warm start), or constructed
+from the hidden-spec problems' near misses (probe.first_turns=near_miss). Commit it, and every
+later checkpoint is probed on the same first turns. Writes probe.csv (one row per bank item, condition and
 temperature: successes, copies of the first code, chrF to it, the reference fix's log-prob),
 probe_summary.csv (rates and paired differences with family-resampled CIs) and a copy of the bank.
 """
@@ -32,6 +33,7 @@ from rlef.probe import (
     bank_from_episodes,
     context,
     item_record,
+    near_miss_bank,
     reply_logprobs,
     sample_second_turns,
     statement_sha,
@@ -43,12 +45,15 @@ from rlef.rundir import record_run
 from rlef.sft import answer_tokens
 
 log = logging.getLogger(__name__)
+FIRST_TURNS = ("model", "near_miss")  # probe.first_turns: sampled from the model, or constructed
 
 
 def check_settings(probe_cfg) -> None:
     """One clear line for a setting that would silently change what the probe measures."""
     if probe_cfg.samples < 1 or probe_cfg.bank_rollouts < 1 or probe_cfg.per_problem < 1:
         raise BadInput("probe.samples, probe.bank_rollouts and probe.per_problem must be >= 1")
+    if probe_cfg.first_turns not in FIRST_TURNS:
+        raise BadInput(f"probe.first_turns must be one of {FIRST_TURNS}, got {probe_cfg.first_turns!r}")
     if not probe_cfg.temperatures or any(t < 0 for t in probe_cfg.temperatures):
         raise BadInput(f"probe.temperatures must be a non-empty list of values >= 0, got {probe_cfg.temperatures}")
 
@@ -67,6 +72,12 @@ def read_bank(path: Path, problems: dict) -> list[BankItem]:
 
 
 def build_bank(cfg: DictConfig, backend, tokenizer, executor, limits, problems: list) -> list[BankItem]:
+    if cfg.probe.first_turns == "near_miss":
+        items = near_miss_bank(problems, executor, limits, tokenizer, cfg.probe.per_problem, cfg.seed)
+        if not items:
+            raise BadInput(f"no near misses in {cfg.probe.split}: only hidden-spec problems have them")
+        log.info("bank: %d near misses on %d problems", len(items), len({i.problem for i in items}))
+        return items
     rollout = RolloutConfig.from_config(cfg.rollout, cfg.probe.bank_temperature, cfg.eval.top_p, max_turns=1)
     runner = EpisodeRunner(backend, tokenizer, executor, rollout, limits, cfg.seed)
     episodes = runner.run([p for p in problems for _ in range(cfg.probe.bank_rollouts)])
@@ -117,7 +128,7 @@ def main(cfg: DictConfig) -> dict:
     limits, chat = Limits.from_config(cfg.execution), ChatFormat(tokenizer)
     with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
         if items is None:
-            log.info("no bank at %s: building it from %s", bank_path, cfg.model.name_or_path)
+            log.info("no bank at %s: building it (%s first turns)", bank_path, cfg.probe.first_turns)
             items = build_bank(cfg, backend, tokenizer, executor, limits, list(problems.values()))
             bank_path.parent.mkdir(parents=True, exist_ok=True)
             bank_path.write_text("".join(json.dumps(item_record(i)) + "\n" for i in items))

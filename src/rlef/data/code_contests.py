@@ -112,8 +112,16 @@ def problem_from_row(row: Mapping, split: str, source: str) -> Problem | None:
         time_limit_s=_time_limit(row), memory_limit_bytes=int(memory) if memory else None,
         difficulty=_enum(DIFFICULTIES, row.get("difficulty")), tags=tuple(row.get("cf_tags") or ()),
         reference_solution=_reference(row), split=row.get("split") or split,
-        family=row.get("family") or "",
+        family=row.get("family") or "", near_misses=_near_misses(row),
     )
+
+
+def _near_misses(row: Mapping) -> tuple[str, ...]:
+    detail = row.get("hidden_detail") or {}
+    misses = (detail.get("near_misses") or {}) if isinstance(detail, Mapping) else None
+    if not isinstance(misses, Mapping) or not all(isinstance(c, str) and c.strip() for c in misses.values()):
+        raise RowError(f"problem {row['name']}: hidden_detail.near_misses must map options to programs")
+    return tuple(misses.values())
 
 
 def problems_from_rows(rows: Iterable[Mapping], split: str, where: str,

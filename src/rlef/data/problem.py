@@ -38,6 +38,10 @@ class Problem:
     split: str = ""
     family: str = ""  # rlef_mini: the problem family (splits are disjoint by family)
     style: str = "stdio"  # "stdio" (CodeContests) or "function" (HumanEval): prompt + feedback format
+    # Hidden-spec problems (rows' hidden_detail.near_misses): the reference program written for each
+    # other option of the open detail, i.e. first turns wrong in that detail only (the probe's
+    # constructed bank). Empty for every other problem.
+    near_misses: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -22,6 +22,8 @@ class Variant:
     # Hidden-spec families: the option this problem uses for its family's open output detail
     # (e.g. ", " for a separator). The statement never states it; the public tests show it.
     detail_option: str = ""
+    # ((other option, its reference program), ...): Family.near_misses, filled in by build_mini.
+    near_misses: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,34 @@ class Family:
     def single_turn_ceiling(self) -> float:
         """The chance of guessing the open detail without reading a test: one option in all."""
         return 1 / len(self.options) if self.options else 1.0
+
+    def near_misses(self, seed: str, variant: Variant) -> dict[str, str]:
+        """{other option: the reference program for it} for the problem `build(Random(seed))`
+        gave as `variant`: first turns right in everything except the open detail. Each is the
+        same build replayed from the same seed with its one draw from `options` forced."""
+        misses = {}
+        for option in self.options:
+            if option == variant.detail_option:
+                continue
+            other = self.build(_ForcedOption(seed, self.options, option))
+            if (other.detail_option, other.legend, other.input_spec, other.output_spec) != \
+                    (option, variant.legend, variant.input_spec, variant.output_spec):
+                raise ValueError(f"family {self.name}: forcing option {option!r} changed the problem itself")
+            misses[option] = other.solution
+        return misses
+
+
+class _ForcedOption(random.Random):
+    """A Random whose draw from `options` returns `option` and consumes the stream as usual, so
+    every other draw of a family's build (the computation, the inputs) comes out the same."""
+
+    def __init__(self, seed: str, options: tuple[str, ...], option: str):
+        super().__init__(seed)
+        self._options, self._option = tuple(options), option
+
+    def choice(self, seq):
+        drawn = super().choice(seq)
+        return self._option if tuple(seq) == self._options else drawn
 
 
 FAMILIES: dict[str, Family] = {}
