@@ -159,3 +159,6 @@ def test_near_miss_probe_builds_its_bank_when_missing(tmp_path):
     assert len(items) >= 2 and all(i["family"].startswith("hs_") and "Expected" in i["true_feedback"] for i in items)
     rows = list(csv.DictReader((run / "probe.csv").open()))
     assert len(rows) == len(items) * 3 and {r["subset"] for r in rows} == {"hidden"}
+    turns = [json.loads(line) for line in (run / "second_turns.jsonl").read_text().splitlines()]
+    assert len(turns) == len(rows) and {t["condition"] for t in turns} == {"true", "random", "none"}
+    assert all(set(t) >= {"item", "code", "passed", "sample"} for t in turns)

@@ -133,7 +133,8 @@ def sample_second_turns(backend: GenerationBackend, tokenizer, executor: Executo
                         work: Sequence[tuple[BankItem, Problem, list[int]]], params: SamplingParams,
                         samples: int) -> list[dict]:
     """For each (item, problem, context): `samples` second turns, judged on the private tests.
-    Returns one dict per entry of `work`: successes, copies of the first code, mean chrF to it."""
+    Returns one dict per entry of `work`: successes, copies of the first code, mean chrF to it,
+    and under "second_turns" each sample's code (None: no code block) and whether it passed."""
     contexts = [ctx for _, _, ctx in work for _ in range(samples)]
     codes = [extract_code(tokenizer.decode(g.tokens, skip_special_tokens=True))
              for g in backend.generate(contexts, params)]
@@ -141,10 +142,12 @@ def sample_second_turns(backend: GenerationBackend, tokenizer, executor: Executo
     runnable = [(k, work[owners[k]][1], code) for k, code in enumerate(codes) if code is not None]
     results = judge_many(executor, [(p, code, p.judge_tests) for _, p, code in runnable], limits, stop_on_failure=True)
     passed = {k: r.passed for (k, _, _), r in zip(runnable, results)}
-    out = [{"successes": 0, "samples": samples, "copies": 0, "chrf_sum": 0.0, "with_code": 0} for _ in work]
+    out = [{"successes": 0, "samples": samples, "copies": 0, "chrf_sum": 0.0, "with_code": 0, "second_turns": []}
+           for _ in work]
     for k, code in enumerate(codes):
         row, first = out[owners[k]], work[owners[k]][0].code
         row["successes"] += passed.get(k, False)
+        row["second_turns"].append({"code": code, "passed": passed.get(k, False)})
         if code is not None:
             row["with_code"] += 1
             row["copies"] += code.strip() == first.strip()

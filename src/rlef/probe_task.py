@@ -7,7 +7,8 @@ from that run's model (probe.first_turns=model: build it with the warm start), o
 from the hidden-spec problems' near misses (probe.first_turns=near_miss). Commit it, and every
 later checkpoint is probed on the same first turns. Writes probe.csv (one row per bank item, condition and
 temperature: successes, copies of the first code, chrF to it, the reference fix's log-prob),
-probe_summary.csv (rates and paired differences with family-resampled CIs) and a copy of the bank.
+probe_summary.csv (rates and paired differences with family-resampled CIs), second_turns.jsonl
+(every sampled second turn: its code and whether it passed) and a copy of the bank.
 """
 from __future__ import annotations
 
@@ -89,19 +90,21 @@ def build_bank(cfg: DictConfig, backend, tokenizer, executor, limits, problems: 
     return items
 
 
-def probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat) -> list[dict]:
-    rows, keys = [], [(item, c) for item in items for c in CONDITIONS]
+def probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat) -> tuple[list[dict], list[dict]]:
+    """(rows of probe.csv, one per item, condition and temperature; every sampled second turn)."""
+    rows, turns, keys = [], [], [(item, c) for item in items for c in CONDITIONS]
     work = [(item, problems[item.problem], context(item, problems[item.problem], chat, c)) for item, c in keys]
     for temperature in cfg.probe.temperatures:
         start = time.time()
         params = SamplingParams(temperature, cfg.eval.top_p, cfg.rollout.max_new_tokens)
         sampled = sample_second_turns(backend, tokenizer, executor, limits, work, params, cfg.probe.samples)
         for (item, condition), result in zip(keys, sampled):
-            rows.append({"temperature": temperature, "item": item.item, "problem": item.problem,
-                         "family": item.family, "subset": subset_of(item.family), "condition": condition,
-                         **result, "success_rate": result["successes"] / result["samples"]})
+            key = {"temperature": temperature, "item": item.item, "problem": item.problem, "family": item.family,
+                   "subset": subset_of(item.family), "condition": condition}
+            turns += [{**key, "sample": k, **t} for k, t in enumerate(result.pop("second_turns"))]
+            rows.append({**key, **result, "success_rate": result["successes"] / result["samples"]})
         log.info("T=%.2f: %d second turns in %.0f s", temperature, len(work) * cfg.probe.samples, time.time() - start)
-    return rows
+    return rows, turns
 
 
 def add_logprobs(rows: list[dict], model, tokenizer, items, problems, chat) -> None:
@@ -132,10 +135,11 @@ def main(cfg: DictConfig) -> dict:
             items = build_bank(cfg, backend, tokenizer, executor, limits, list(problems.values()))
             bank_path.parent.mkdir(parents=True, exist_ok=True)
             bank_path.write_text("".join(json.dumps(item_record(i)) + "\n" for i in items))
-        rows = probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat)
+        rows, turns = probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat)
     add_logprobs(rows, model, tokenizer, items, problems, chat)
     shutil.copy(bank_path, out / "probe_bank.jsonl")
     write_csv(rows, out / "probe.csv")
+    (out / "second_turns.jsonl").write_text("".join(json.dumps(t) + "\n" for t in turns))
     summary = summarize(rows, cfg.probe.resamples, cfg.seed)
     write_csv(summary, out / "probe_summary.csv")
     for s in summary:

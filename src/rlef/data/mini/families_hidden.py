@@ -449,3 +449,76 @@ def yesno_text(rng: random.Random) -> Variant:
                            "Each of the next q lines contains one word of 1 to 8 lowercase letters.",
                            "input().strip()", condition, rng.choice(YES_NO),
                            lambda r: r.choice(_WORDS + _PALINDROMES))
+
+
+# ----------------------------------------------------------------------------- test kinds, second set
+# The first test families' computations (queries, positions of a condition, ratios of pairs) were
+# mostly not what the warm start writes: 6 of its 40 failed first turns there were right up to the
+# detail (experiments/feedback_use.md, 2-3b). These three put the same test kinds on computations
+# of the train families (the _FILTERS of hs_order_filter, the maps of hs_separator_list, max and min
+# of the _SCALARS), over the train families' input, so the open detail is the only new thing.
+
+@hidden_family("hs_yesno_each", category="counting", detail="yes/no words", options=YES_NO, split="test")
+def yesno_each(rng: random.Random) -> Variant:
+    what, condition = rng.choice(_FILTERS)
+    words = rng.choice(YES_NO)
+    yes, no = words.split("/")
+    check = _compiled("x", condition)
+
+    def make_input(r: random.Random) -> str:
+        while True:  # both answers in every test, so one failed test shows both words
+            a = _ints(r, r.randint(3, 8), 1, 40)
+            if {bool(check(x)) for x in a} == {True, False}:
+                return _list_input(a)
+
+    return _variant(
+        "One answer per number", f"You are given n integers. For each of them, answer the question: is it {what}?",
+        _LIST_SPEC.format(lo=3, hi=8, vlo=1, vhi=40),
+        "Print n lines, one per number in the input order: the answer, written with the words for yes and no "
+        "that the judge expects.", _READ_LIST + f"for x in a:\n    print({yes!r} if {condition} else {no!r})\n",
+        make_input, words)
+
+
+_POSITIONS = (  # (what is found, its 0-based position in the list a; the inputs make it unique)
+    ("the largest number", "a.index(max(a))"), ("the smallest number", "a.index(min(a))"),
+    ("the first even number", "[x % 2 for x in a].index(0)"), ("the first odd number", "[x % 2 for x in a].index(1)"),
+    ("the first number greater than 50", "[x > 50 for x in a].index(True)"),
+)
+
+
+@hidden_family("hs_index_of", category="sorting", detail="0- or 1-based positions", options=BASES, split="test")
+def index_of(rng: random.Random) -> Variant:
+    what, expr = rng.choice(_POSITIONS)
+    base = rng.choice(BASES)
+    position = _compiled("a", expr)
+
+    def make_input(r: random.Random) -> str:
+        while True:  # distinct numbers, of both parities, one above 50, and not found at the start
+            a = r.sample(range(1, 100), r.randint(4, 9))
+            if {x % 2 for x in a} == {0, 1} and max(a) > 50 and position(a) > 0:
+                return _list_input(a)
+
+    return _variant(
+        "Where is it?", f"You are given n distinct integers. Find the position of {what} in the list.",
+        _LIST_SPEC.format(lo=4, hi=9, vlo=1, vhi=99) + " They are distinct, some even, some odd, and one is "
+        "greater than 50.", "Print one integer: the position, counted the way the judge expects.",
+        _READ_LIST + f"print({expr}{' + 1' if base == '1-based' else ''})\n", make_input, base)
+
+
+@hidden_family("hs_round_each", category="arithmetic", detail="rounding direction", options=ROUNDINGS, split="test")
+def round_each(rng: random.Random) -> Variant:
+    k = rng.choice((3, 5, 7, 9))  # odd: no value is half way, so "to nearest" needs no tie rule
+    rounding = rng.choice(ROUNDINGS)
+    code = {"down": f"x // {k}", "up": f"-(-x // {k})", "to nearest": f"(2 * x + {k}) // {2 * k}"}[rounding]
+
+    def make_input(r: random.Random) -> str:
+        while True:  # a remainder below k/2 and one above: down, up and nearest all differ
+            a = _ints(r, r.randint(3, 8), 1, 99)
+            if any(0 < x % k < k / 2 for x in a) and any(x % k > k / 2 for x in a):
+                return _list_input(a)
+
+    return _variant(
+        "Share it out", f"You are given n integers. Print every number divided by {k}.",
+        _LIST_SPEC.format(lo=3, hi=8, vlo=1, vhi=99),
+        f"Print every number divided by {k} as a whole number, rounded the way the judge expects, separated by "
+        "spaces.", _READ_LIST + f"print(*[{code} for x in a])\n", make_input, rounding)
