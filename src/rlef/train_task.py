@@ -21,7 +21,9 @@ from omegaconf import DictConfig
 from rlef.data import load_problems
 from rlef.errors import BadInput
 from rlef.execution.executor import Executor
-from rlef.lit_module import MODES, RLEFModule, SIGTERMException, build_trainer, updates_per_iteration
+from rlef.iteration import MODES, updates_per_iteration
+from rlef.lit.module import RLEFModule
+from rlef.lit.trainer import SIGTERMException, build_trainer
 from rlef.models import PolicyCritic, load_model, load_tokenizer
 from rlef.rundir import record_run
 
