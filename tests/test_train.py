@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 
 from rlef.iteration import rollout_config, updates_per_iteration
 from rlef.lit.trainer import build_trainer
-from rlef.train_task import check_algo
+from rlef.tasks.train import check_algo
 
 ROOT = Path(__file__).resolve().parents[1]
 

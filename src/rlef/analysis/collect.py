@@ -13,36 +13,12 @@ records the checkpoint selected on valid.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
-import shlex
 import shutil
 from pathlib import Path
 
-
-def run_command(info: dict) -> str:
-    return "python " + " ".join(shlex.quote(a) for a in ["src/run.py", *info["argv"][1:]])
-
-
-def produced_by(name: str, commands: list[str], info: dict | None = None) -> str:
-    """The head of every results/<name>.md: the commands that wrote its files and, for a run
-    directory's run_info.json, the git state, start time and host."""
-    head = f"# {name}\n\nProduced by\n\n```bash\n" + "\n".join(commands) + "\n```\n\n"
-    if info is None:
-        return head
-    return head + (f"at git {info['git_sha']} (dirty: {info['git_dirty']}), "
-                   f"started {info['started']} on {info['host']}.\n")
-
-
-def write_csv(rows: list[dict], path: Path, fields: list[str] | None = None) -> Path:
-    """Rows of one shape -> a CSV at path, columns in the order of `fields` (default: the first row's keys)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields or list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+from rlef.provenance import produced_by, run_command, write_csv
 
 
 def _feedback_row(iteration: int, episodes: list[dict]) -> dict:

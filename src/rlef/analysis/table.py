@@ -19,7 +19,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.analysis.collect import produced_by, run_command, write_csv
+from rlef.provenance import produced_by, run_command, write_csv
 
 
 def job_rows(job: Path) -> list[dict]:

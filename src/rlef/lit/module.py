@@ -79,7 +79,7 @@ class LightningOptimization:
 class RLEFModule(L.LightningModule):
     def __init__(self, model, tokenizer, executor, train_problems, valid_problems, cfg: DictConfig, run_dir: Path):
         """model: a rlef.models.PolicyCritic, or a zero-argument function building one, which
-        configure_model calls (how train_task passes it: sharded at creation under ZeRO-3)."""
+        configure_model calls (how rlef.tasks.train passes it: sharded at creation under ZeRO-3)."""
         super().__init__()
         self.model = model if isinstance(model, torch.nn.Module) else None
         self._build_model = None if self.model is not None else model

@@ -9,7 +9,7 @@ import lightning.pytorch as L
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
-from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: F401 - train_task's stop path
+from lightning.pytorch.utilities.exceptions import SIGTERMException  # noqa: F401 - rlef.tasks.train's stop path
 from omegaconf import DictConfig
 
 

@@ -1,8 +1,11 @@
-"""What every run records next to its outputs: git sha, dirty flag, SLURM job id, resolved config."""
+"""Provenance: what every run records next to its outputs (git sha, dirty flag, SLURM job id,
+argv, resolved config), and how results/ files name the command that produced them."""
 from __future__ import annotations
 
+import csv
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -39,3 +42,27 @@ def record_run(out_dir: Path, cfg: DictConfig) -> dict:
         f.write(json.dumps(info) + "\n")
     (out_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     return info
+
+
+def run_command(info: dict) -> str:
+    return "python " + " ".join(shlex.quote(a) for a in ["src/run.py", *info["argv"][1:]])
+
+
+def produced_by(name: str, commands: list[str], info: dict | None = None) -> str:
+    """The head of every results/<name>.md: the commands that wrote its files and, for a run
+    directory's run_info.json, the git state, start time and host."""
+    head = f"# {name}\n\nProduced by\n\n```bash\n" + "\n".join(commands) + "\n```\n\n"
+    if info is None:
+        return head
+    return head + (f"at git {info['git_sha']} (dirty: {info['git_dirty']}), "
+                   f"started {info['started']} on {info['host']}.\n")
+
+
+def write_csv(rows: list[dict], path: Path, fields: list[str] | None = None) -> Path:
+    """Rows of one shape -> a CSV at path, columns in the order of `fields` (default: the first row's keys)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields or list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

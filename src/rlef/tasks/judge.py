@@ -22,7 +22,7 @@ from rlef.data.problem import Test
 from rlef.execution.executor import Executor
 from rlef.execution.types import ExecutionResult, Job, Limits
 from rlef.feedback import extract_code, feedback_prompt, no_code_prompt
-from rlef.rundir import record_run
+from rlef.provenance import record_run
 
 log = logging.getLogger(__name__)
 

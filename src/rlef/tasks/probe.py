@@ -20,7 +20,6 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from rlef.analysis.collect import write_csv
 from rlef.data import load_problems
 from rlef.errors import BadInput
 from rlef.execution.executor import Executor
@@ -40,8 +39,8 @@ from rlef.probe import (
     subset_of,
     summarize,
 )
+from rlef.provenance import record_run, write_csv
 from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, hf_backend
-from rlef.rundir import record_run
 from rlef.sft import answer_tokens
 
 log = logging.getLogger(__name__)

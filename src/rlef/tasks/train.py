@@ -25,7 +25,7 @@ from rlef.iteration import MODES, updates_per_iteration
 from rlef.lit.module import RLEFModule
 from rlef.lit.trainer import SIGTERMException, build_trainer
 from rlef.models import PolicyCritic, load_model, load_tokenizer
-from rlef.rundir import record_run
+from rlef.provenance import record_run
 
 log = logging.getLogger(__name__)
 

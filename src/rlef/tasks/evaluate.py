@@ -24,8 +24,8 @@ from rlef.evaluation import Outcome, bootstrap, chrf, scores_by_problem, turn_ca
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.models import load_model, load_tokenizer
+from rlef.provenance import record_run
 from rlef.rollout import Episode, EpisodeRunner, RolloutConfig, episode_record, hf_backend
-from rlef.rundir import record_run
 
 log = logging.getLogger(__name__)
 
