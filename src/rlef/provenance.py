@@ -49,7 +49,7 @@ def run_command(info: dict) -> str:
 
 
 def produced_by(name: str, commands: list[str], info: dict | None = None) -> str:
-    """The head of every results/<name>.md: the commands that wrote its files and, for a run
+    """The head of every .md in results/: the commands that wrote its files and, for a run
     directory's run_info.json, the git state, start time and host."""
     head = f"# {name}\n\nProduced by\n\n```bash\n" + "\n".join(commands) + "\n```\n\n"
     if info is None:
