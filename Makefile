@@ -1,7 +1,7 @@
 # make reproduce : set up .venv and run the main job: CPU-scale RLEF (warm start, train, evaluate)
 # make smoke     : a few-minute CPU run of the judge, evaluation, training and probe paths on the embedded model
 # make test      : set up .venv and run the whole test suite
-# make bench     : speed benchmarks -> results/bench_*.csv
+# make bench     : speed benchmarks -> results/bench/*.csv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin

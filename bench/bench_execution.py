@@ -2,7 +2,7 @@
 
 Same jobs, same parallelism (one job per core), same machine, one run. The mix is fixed:
 trivial passes, wrong answers, exceptions and a few timeouts (0.5 s CPU limit). Prints the
-ratio and writes results/bench_execution.csv. Target on 2 cores: >= 300 isolated
+ratio and writes results/bench/execution.csv. Target on 2 cores: >= 300 isolated
 executions/s on trivial programs, and >= 3x the baseline.
 
     python bench/bench_execution.py [--jobs 600] [--workers N]
@@ -76,7 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=600)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
-    parser.add_argument("--out", default="results/bench_execution.csv")
+    parser.add_argument("--out", default="results/bench/execution.csv")
     args = parser.parse_args()
     rows = []
     with Executor(workers=args.workers) as executor:

@@ -1,5 +1,5 @@
 """Training tokens/s of one PPO update vs a plain forward/backward of the policy alone, on the
-same batch of multi-turn episodes, in one run; peak memory of each. Writes results/bench_ppo.csv.
+same batch of multi-turn episodes, in one run; peak memory of each. Writes results/bench/ppo.csv.
 
 * plain_policy_step: causal-LM loss of the policy on the whole dialogues, backward, AdamW step.
 * ppo_update_<critic>: what one PPO update costs in task=train: scoring (old log-probs and
@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--response", type=int, default=100)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--model", default="smollm2_135m")
-    parser.add_argument("--out", default="results/bench_ppo.csv")
+    parser.add_argument("--out", default="results/bench/ppo.csv")
     parser.add_argument("--variant", choices=VARIANTS, help="internal: run one variant and print JSON")
     args = parser.parse_args()
     if args.variant:

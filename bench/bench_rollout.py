@@ -2,7 +2,7 @@
 batched `generate` of the same model, in one run, on real first-turn prompts of rlef_mini.
 
 Every sequence generates exactly --new-tokens tokens (stop tokens disabled), at T = 1.0,
-so all three do the same work. Writes results/bench_rollout.csv. Targets (issue): >= 4x the
+so all three do the same work. Writes results/bench/rollout.csv. Targets (issue): >= 4x the
 sequential loop, >= 0.8x raw batched generate at batch 32.
 
     python bench/bench_rollout.py [--batch 32] [--new-tokens 128] [--sequential 8]
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--sequential", type=int, default=8, help="episodes timed in the sequential loop")
     parser.add_argument("--model", default="smollm2_135m")
-    parser.add_argument("--out", default="results/bench_rollout.csv")
+    parser.add_argument("--out", default="results/bench/rollout.csv")
     args = parser.parse_args()
     tokenizer, model = load_bench_model(args.model)
     model.eval()

@@ -4,7 +4,7 @@ contexts (first-turn prompt + a sampled reply + a feedback message) on the same 
 `reuse`: the backend that generated turn 1 keeps its finished sequences' keys/values and
 prefills only the feedback tokens; `full_prefill`: a backend with reuse disabled
 (max_saved_mb=0) re-reads the whole dialogue, as every turn did before. Writes
-results/bench_turns.csv.
+results/bench/turns.csv.
 
     python bench/bench_turns.py [--batch 16] [--reply-tokens 128] [--new-tokens 32]
 """
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--reply-tokens", type=int, default=128)
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--model", default="smollm2_135m")
-    parser.add_argument("--out", default="results/bench_turns.csv")
+    parser.add_argument("--out", default="results/bench/turns.csv")
     args = parser.parse_args()
     tokenizer, model = load_bench_model(args.model)
     model.eval()

@@ -1,21 +1,21 @@
 """Entry point: `python src/run.py task=<task> ...`. Dispatches on cfg.task; nothing else."""
 from __future__ import annotations
 
-import importlib
 import sys
 
 import hydra
 from omegaconf import DictConfig
 
 from rlef.errors import BadInput
+from rlef.tasks import build_mini, evaluate, judge, probe, sft, train
 
 TASKS = {
-    "judge": "rlef.judge:main",
-    "build_mini": "rlef.build_mini:main",
-    "eval": "rlef.eval_task:main",
-    "sft": "rlef.sft:main",
-    "train": "rlef.train_task:main",
-    "probe": "rlef.probe_task:main",
+    "judge": judge.main,  # submissions through the sandbox: verdicts and feedback text
+    "build_mini": build_mini.main,  # regenerate the bundled benchmarks from their families
+    "eval": evaluate.main,  # n@k of a model, multi- and single-turn (paper 3.1-3.2)
+    "sft": sft.main,  # supervised warm start / SFT baseline
+    "train": train.main,  # RLEF (paper 2.2, A.1)
+    "probe": probe.main,  # feedback-use probe of a checkpoint
 }
 
 
@@ -23,9 +23,8 @@ TASKS = {
 def main(cfg: DictConfig) -> None:
     if cfg.task not in TASKS:
         raise SystemExit(f"unknown task {cfg.task!r}; choose one of {sorted(TASKS)}")
-    module, _, function = TASKS[cfg.task].partition(":")
     try:
-        getattr(importlib.import_module(module), function)(cfg)
+        TASKS[cfg.task](cfg)
     except BadInput as e:  # a config value or problem file the run cannot use: one line, no traceback
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

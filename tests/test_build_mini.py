@@ -5,10 +5,10 @@ from collections import defaultdict
 
 import pytest
 
-from rlef.build_mini import SHIPPED, build_rows, family_splits
 from rlef.data.jsonl import load_jsonl
 from rlef.data.mini import FAMILIES
 from rlef.execution.types import Job, Limits
+from rlef.tasks.build_mini import SHIPPED, build_rows, family_splits
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def test_training_curves_are_drawn_from_an_iterations_csv(tmp_path):
 def test_a_resumed_training_run_lists_every_start(tmp_path):
     from omegaconf import OmegaConf
 
-    from rlef.rundir import record_run
+    from rlef.provenance import record_run
 
     run = tmp_path / "run"
     record_run(run, OmegaConf.create({"a": 1}))

@@ -37,13 +37,13 @@ def test_paper_defaults_are_in_the_root_config():
 
 
 def test_the_rlef_gpu_preset_is_the_command_of_run_10():
-    """experiment=rlef_gpu must train exactly as the recorded run 10 (results/train_rlef_h100_b256.md),
+    """experiment=rlef_gpu must train exactly as the recorded run 10 (results/rlef_cpu_scale/h100_b256/train.md),
     apart from its name and the sandbox worker count (12 there; one per core here)."""
     import shlex
 
     from omegaconf import OmegaConf
 
-    record = (CONF.parent / "results" / "train_rlef_h100_b256.md").read_text()
+    record = (CONF.parent / "results" / "rlef_cpu_scale" / "h100_b256" / "train.md").read_text()
     command = next(line for line in record.splitlines() if line.startswith("python src/run.py"))
     overrides = [a for a in shlex.split(command)[2:] if not a.startswith(("run_name=", "execution.workers="))]
     recorded, preset = compose_with(*overrides), compose_with("experiment=rlef_gpu")

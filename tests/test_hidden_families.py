@@ -7,11 +7,11 @@ from difflib import SequenceMatcher
 import pytest
 from omegaconf import OmegaConf
 
-from rlef.build_mini import SHIPPED, build_rows, splits_of
 from rlef.data import SHIPPED_HIDDEN, load_problems
 from rlef.data.jsonl import load_jsonl
 from rlef.data.mini import FAMILIES, HIDDEN_FAMILIES
 from rlef.execution.types import Job, Limits
+from rlef.tasks.build_mini import SHIPPED, build_rows, splits_of
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_every_near_miss_fails_the_public_tests_and_differs_from_the_reference_o
 
 
 def test_a_malformed_near_miss_field_is_a_row_error():
-    from rlef.data.code_contests import problems_from_rows
+    from rlef.data.schema import problems_from_rows
     with gzip.open(SHIPPED_HIDDEN, "rt") as f:
         row = json.loads(f.readline())
     problems, _ = problems_from_rows([row], "train", "x", "rlef_mini")

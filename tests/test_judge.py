@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rlef.judge import SubmissionError, load_submissions, parse_submission
+from rlef.tasks.judge import SubmissionError, load_submissions, parse_submission
 
 CONF = str(Path(__file__).resolve().parents[1] / "conf")
 

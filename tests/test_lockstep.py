@@ -1,11 +1,11 @@
-"""rlef.lockstep on two real gloo processes: ranks with uneven work run the same forwards."""
+"""rlef.lit.lockstep on two real gloo processes: ranks with uneven work run the same forwards."""
 import socket
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from rlef.lockstep import Lockstep
+from rlef.lit.lockstep import Lockstep
 
 
 class CollectiveModel(torch.nn.Module):

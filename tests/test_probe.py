@@ -10,8 +10,8 @@ from rlef.execution.types import ExecutionResult, TestResult, Verdict
 from rlef.feedback import first_prompt
 from rlef.models import load_tokenizer, tiny_random_llama
 from rlef.probe import CONDITIONS, BankItem, bank_from_episodes, context, reply_logprobs, statement_sha, summarize
-from rlef.probe_task import check_settings, read_bank
 from rlef.rollout import NO_FEEDBACK_PROMPT, ChatFormat, Episode, Turn
+from rlef.tasks.probe import check_settings, read_bank
 
 
 def problem(pid, family):

@@ -1,8 +1,8 @@
 """Paired probe comparison: B - A item by item on one bank, refused across banks."""
 import pytest
 
-from rlef.analysis.collect import write_csv
 from rlef.analysis.probe_compare import compare
+from rlef.provenance import write_csv
 
 FAMILIES = ("hs_yesno_text", "hs_index_list", "sort_numbers")
 

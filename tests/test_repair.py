@@ -11,7 +11,8 @@ from rlef.feedback import FEEDBACK_HEADER
 from rlef.models import load_tokenizer
 from rlef.repair import perturbed, repair_dialogues, wrong_candidates
 from rlef.rollout import ChatFormat
-from rlef.sft import answer_tokens, check_repair_settings, repair_count, repair_example, repair_problems
+from rlef.sft import answer_tokens, repair_count, repair_example
+from rlef.tasks.sft import check_repair_settings, repair_problems
 
 
 def test_perturbation_moves_exactly_one_integer_literal():

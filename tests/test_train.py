@@ -13,8 +13,9 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from rlef.lit_module import build_trainer, rollout_config, updates_per_iteration
-from rlef.train_task import check_algo
+from rlef.iteration import rollout_config, updates_per_iteration
+from rlef.lit.trainer import build_trainer
+from rlef.tasks.train import check_algo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,7 +171,7 @@ def test_rlef_cpu_preset_documents_its_deviations_and_keeps_the_objective():
 
 
 def test_deepspeed_keeps_gradient_clipping_and_refuses_lora_it_cannot_export(tmp_path):
-    from rlef.lit_module import RLEFModule
+    from rlef.lit.module import RLEFModule
     from rlef.models import PolicyCritic, tiny_random_llama
 
     cfg = compose_train("trainer=deepspeed_z3_cpu", "algo.lora.enabled=true")
@@ -214,7 +215,7 @@ def test_deepspeed_zero3_trains_like_one_process_then_resumes_from_its_sharded_c
         tmp_path, plain_args, zero3_args, tolerance):
     """ZeRO-3 (trainer=deepspeed_z3_cpu on CPU, the real trainer=deepspeed_z3 on a GPU) against one
     plain process. train_tiny's updates each accumulate 2 micro-batches: ZeRO-3 must ADD their
-    gradients (it overwrote them, keeping only the last, until lit_module moved DeepSpeed's
+    gradients (it overwrote them, keeping only the last, until the trainer shell moved DeepSpeed's
     micro-step counter; that gave a 0.85 difference on CPU)."""
     from rlef.models import load_tokenizer, tiny_random_llama
 

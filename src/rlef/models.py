@@ -155,7 +155,7 @@ class PolicyCritic(torch.nn.Module):
     def __init__(self, policy, critic: str = "separate", reference: str = "copy", lora=None, fresh_copy=None,
                  checkpointing: bool = False):
         """fresh_copy: a zero-argument function returning another instance of the initial policy
-        (train_task loads it again: under ZeRO-3 a sharded module cannot be deep-copied);
+        (rlef.tasks.train loads it again: under ZeRO-3 a sharded module cannot be deep-copied);
         default: copy.deepcopy(policy). checkpointing: keep only each layer's input for backward
         and recompute the rest (HF activation checkpointing) in the policy and the critic body."""
         super().__init__()

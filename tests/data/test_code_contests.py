@@ -5,7 +5,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rlef.data.code_contests import LoadReport, check_paper_counts, load_split
+from rlef.data.code_contests import check_paper_counts, load_split
+from rlef.data.schema import LoadReport
 
 TESTS = pa.struct([("input", pa.list_(pa.string())), ("output", pa.list_(pa.string()))])
 SCHEMA = pa.schema([

@@ -1,48 +1,24 @@
 """Run directory -> results/: copy an evaluation's CSVs and write the exact command next to them.
 
-    python -m rlef.analysis.collect outputs/eval/<run> results/<name>
+    python -m rlef.analysis.collect outputs/eval/<run> results/<experiment>/<run>/eval_<checkpoint>_<split>
 
-writes results/<name>.csv (the run's results.csv), results/<name>_per_family.csv,
-results/<name>_turns.json (per-turn error types, recoveries, chrF) and results/<name>.md
-(the command, git sha and date that produced them), so every committed number has its
-command next to it. A training run (task=train) gives results/<name>_iterations.csv (one row
-per iteration), results/<name>_feedback.csv (per iteration, from the rollouts: how the episodes
-whose first turn failed the public tests used the feedback) and results/<name>.md, which also
-records the checkpoint selected on valid.
+writes <target>.csv (the run's results.csv), <target>_per_family.csv, <target>_turns.json
+(per-turn error types, recoveries, chrF) and <target>.md (the command, git sha and date that
+produced them), so every committed number has its command next to it. A training run
+(task=train, target results/<experiment>/<run>/train) gives <target>_iterations.csv (one row
+per iteration), <target>_feedback.csv (per iteration, from the rollouts: how the episodes whose
+first turn failed the public tests used the feedback) and <target>.md, which also records the
+checkpoint selected on valid. results/README.md describes the layout.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
-import shlex
 import shutil
 from pathlib import Path
 
-
-def run_command(info: dict) -> str:
-    return "python " + " ".join(shlex.quote(a) for a in ["src/run.py", *info["argv"][1:]])
-
-
-def produced_by(name: str, commands: list[str], info: dict | None = None) -> str:
-    """The head of every results/<name>.md: the commands that wrote its files and, for a run
-    directory's run_info.json, the git state, start time and host."""
-    head = f"# {name}\n\nProduced by\n\n```bash\n" + "\n".join(commands) + "\n```\n\n"
-    if info is None:
-        return head
-    return head + (f"at git {info['git_sha']} (dirty: {info['git_dirty']}), "
-                   f"started {info['started']} on {info['host']}.\n")
-
-
-def write_csv(rows: list[dict], path: Path, fields: list[str] | None = None) -> Path:
-    """Rows of one shape -> a CSV at path, columns in the order of `fields` (default: the first row's keys)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields or list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+from rlef.provenance import produced_by, run_command, write_csv
 
 
 def _feedback_row(iteration: int, episodes: list[dict]) -> dict:
@@ -112,7 +88,7 @@ def collect(run_dir: Path, target: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("target", type=Path, help="results/<name> (no extension)")
+    parser.add_argument("target", type=Path, help="results/<experiment>/<run>/<name> (no extension)")
     args = parser.parse_args()
     for path in collect(args.run_dir, args.target):
         print("wrote", path)

@@ -1,10 +1,10 @@
 """Paired comparison of two evaluations of the same problems: B - A, with a bootstrap CI.
 
-    python -m rlef.analysis.compare outputs/eval/<A> outputs/eval/<B> results/<name>
+    python -m rlef.analysis.compare outputs/eval/<A> outputs/eval/<B> results/<experiment>/<run>/compare_<...>_vs_<A>
 
 Each run's n@k is recomputed per problem from its samples.jsonl, exactly as task=eval scores
 it. The difference is resampled over problems, both runs together (a paired bootstrap): the
-between-problem spread, which makes the separate intervals in results/*.csv so wide, cancels.
+between-problem spread, which makes the separate interval of each eval_*.csv so wide, cancels.
 Where both runs have both modes, one more row compares the feedback gain, multi-turn minus
 single-turn n@k per problem at the same budget (the gap RLEF should widen, paper Table 4).
 A second interval resamples whole families instead of problems (b_minus_a_by_family_ci_*):
@@ -12,7 +12,7 @@ problems of one rlef_mini family share a solution idea, so a gain carried by one
 families is less certain than the problem count suggests. With few families (rlef_mini test: 9,
 train_heldout: 14) that interval is rough too: a percentile bootstrap over few clusters tends
 to be too narrow, and where gains and losses fall in one family they cancel inside it.
-Writes results/<name>.csv (one row per mode) and results/<name>.md (the command).
+Writes <target>.csv (one row per mode) and <target>.md (the command); results/README.md names the targets.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.analysis.collect import produced_by, write_csv
 from rlef.evaluation import Outcome, bootstrap, cluster_bootstrap, cluster_key, scores_by_problem
+from rlef.provenance import produced_by, write_csv
 
 
 def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict, dict[str, str]]:
@@ -121,7 +121,7 @@ def pair_parser(description: str, kind: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("run_a", type=Path, help=f"{kind} run directory A (e.g. the warm start)")
     parser.add_argument("run_b", type=Path, help=f"{kind} run directory B (e.g. a trained policy)")
-    parser.add_argument("target", type=Path, help="results/<name> (no extension)")
+    parser.add_argument("target", type=Path, help="results/<experiment>/<run>/<name> (no extension)")
     parser.add_argument("--resamples", type=int, default=2000)
     return parser
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.analysis.collect import produced_by, write_csv
 from rlef.data import load_problems
 from rlef.data.mini import HIDDEN_FAMILIES
 from rlef.execution.executor import Executor
 from rlef.execution.types import Job, Limits
+from rlef.provenance import produced_by, write_csv
 
 TEST_KINDS = ("yes/no words", "0- or 1-based positions", "rounding direction")
 

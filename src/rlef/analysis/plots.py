@@ -1,8 +1,8 @@
-"""results/*_iterations.csv -> results/figures/<name>.png: the training curves of one run
+"""<run>/train_iterations.csv -> <run>/train_iterations.png beside it: the training curves of one run
 (reward and solve rate, KL to the reference, value loss and explained variance, clip fraction
 and entropy), one panel each, against the iteration.
 
-    python -m rlef.analysis.plots results/train_rlef_h100_iterations.csv
+    python -m rlef.analysis.plots results/rlef_cpu_scale/h100/train_iterations.csv
 """
 from __future__ import annotations
 
@@ -56,9 +56,9 @@ def training_curves(iterations_csv: Path, png: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("iterations_csv", type=Path)
-    parser.add_argument("--out", type=Path, help="default: results/figures/<csv stem>.png")
+    parser.add_argument("--out", type=Path, help="default: <csv stem>.png beside the CSV")
     args = parser.parse_args()
-    out = args.out or args.iterations_csv.parent / "figures" / f"{args.iterations_csv.stem}.png"
+    out = args.out or args.iterations_csv.with_suffix(".png")
     print("wrote", training_curves(args.iterations_csv, out))
 
 

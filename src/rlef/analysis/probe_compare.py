@@ -17,10 +17,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from rlef.analysis.collect import produced_by, write_csv
 from rlef.analysis.compare import pair_parser
 from rlef.evaluation import cluster_bootstrap
 from rlef.probe import CONDITIONS, METRICS, SUBSETS, item_values
+from rlef.provenance import produced_by, write_csv
 
 QUANTITIES = (*CONDITIONS, "true_minus_random", "true_minus_none")
 

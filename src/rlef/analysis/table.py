@@ -1,7 +1,7 @@
-"""A sweep of evaluations -> one paper-style table: results/<name>.csv and results/<name>.md.
+"""A sweep of evaluations -> one paper-style table: <target>.csv and <target>.md.
 
     python src/run.py -m experiment=table1                       # writes multirun/<date>/<job>/
-    python -m rlef.analysis.table multirun/<date> results/table1
+    python -m rlef.analysis.table multirun/<date> results/table1/table
 
 Each job directory of the sweep is one cell: a model (its Hydra choice, e.g. rlef_8b), a split
 and a protocol (1@3 or 10@100). The CSV has one row per cell and mode, copied from the job's
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.analysis.collect import produced_by, run_command, write_csv
+from rlef.provenance import produced_by, run_command, write_csv
 
 
 def job_rows(job: Path) -> list[dict]:

@@ -15,8 +15,8 @@ import json
 import logging
 from pathlib import Path
 
-from rlef.data.code_contests import LoadReport
 from rlef.data.problem import Problem, Test
+from rlef.data.schema import LoadReport
 
 log = logging.getLogger(__name__)
 OK = "OK\n"

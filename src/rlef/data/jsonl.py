@@ -14,8 +14,8 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from rlef.data.code_contests import LINE_KEY, LoadReport, problems_from_rows
 from rlef.data.problem import Problem
+from rlef.data.schema import LINE_KEY, LoadReport, problems_from_rows
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,149 @@
+"""task=eval: evaluate a model with the paper's protocol on one split.
+
+Multi-turn rollouts (up to rollout.max_turns) and, for comparison at an equal sample
+budget, single-turn samples. Writes to the run directory: config.yaml, run_info.json,
+metrics.json, results.csv (one row), per_family.csv and samples.jsonl (every turn of every
+episode), so each number traces back to the episodes behind it.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rlef.data import load_problems
+from rlef.evaluation import Outcome, bootstrap, chrf, scores_by_problem, turn_category
+from rlef.execution.executor import Executor
+from rlef.execution.types import Limits
+from rlef.models import load_model, load_tokenizer
+from rlef.provenance import record_run
+from rlef.rollout import Episode, EpisodeRunner, RolloutConfig, episode_record, hf_backend
+
+log = logging.getLogger(__name__)
+
+
+def per_problem_scores(episodes: list[Episode], submissions: int, budget: int, turns: int) -> dict[str, float]:
+    outcomes = ((e.problem.id, Outcome(e.public_passed, e.solved)) for e in episodes if not e.infra_error)
+    return scores_by_problem(outcomes, submissions, budget, turns)
+
+
+def turn_analysis(episodes: list[Episode]) -> dict:
+    """Fig. 3: per-turn error types and recoveries; Fig. 4: chrF between successive codes."""
+    categories, recoveries, similarity = defaultdict(Counter), Counter(), defaultdict(list)
+    for e in episodes:
+        names = [turn_category([v.verdict.value for v in t.public.tests] if t.public else None,
+                               bool(t.public and t.public.passed)) for t in e.turns]
+        for i, name in enumerate(names):
+            categories[i + 1][name] += 1
+            if i and names[i - 1] != "passed" and name == "passed":
+                recoveries[f"{names[i - 1]}->passed@{i + 1}"] += 1
+        for i in range(1, len(e.turns)):
+            if e.turns[i - 1].code is not None and e.turns[i].code is not None:
+                similarity[f"{i}->{i + 1}"].append(chrf(e.turns[i - 1].code, e.turns[i].code))
+    return {"error_types_per_turn": {t: dict(c) for t, c in categories.items()},
+            "recoveries": dict(recoveries),
+            "chrf_successive_turns": {k: sum(v) / len(v) for k, v in similarity.items()}}
+
+
+def _runner(cfg: DictConfig, executor: Executor, turns: int):
+    tokenizer = load_tokenizer(cfg.model)
+    model = _policy(cfg, tokenizer)
+    backend = hf_backend(model, tokenizer, cfg.rollout.max_batch, cfg.rollout.stop_after_code, cfg.seed)
+    rollout = RolloutConfig.from_config(cfg.rollout, cfg.eval.temperature, cfg.eval.top_p, max_turns=turns)
+    return EpisodeRunner(backend, tokenizer, executor, rollout, Limits.from_config(cfg.execution), cfg.seed)
+
+
+def _policy(cfg: DictConfig, tokenizer):
+    """A trained checkpoint is evaluated as `model.kind=hf model.name_or_path=<its directory>`."""
+    return load_model(cfg.model, tokenizer).eval()
+
+
+def _run_mode(runner: EpisodeRunner, problems, repeats: int, label: str) -> tuple[list[Episode], float, int]:
+    work = [p for p in problems for _ in range(repeats)]
+    episodes: list[Episode] = []
+    start = time.time()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"{label} rollouts", total=len(work), status="")
+        chunk = 4 * runner.backend.max_batch  # continuous batching within a chunk; progress between chunks
+        for i in range(0, len(work), chunk):
+            episodes += runner.run(work[i:i + chunk], on_turn=lambda t, live: bar.update(
+                task, status=f"turn {t + 1} done, {live} continue"))
+            tokens = sum(len(t.response) for e in episodes for t in e.turns)
+            rate = tokens / (time.time() - start)
+            bar.update(task, completed=len(episodes), status=f"{rate:.0f} tok/s")
+            log.info("%s: %d/%d episodes, %.0f generated tok/s", label, len(episodes), len(work), rate)
+    tokens = sum(len(t.response) for e in episodes for t in e.turns)
+    return episodes, time.time() - start, tokens
+
+
+def _summary(name: str, episodes: list[Episode], scores: dict[str, float], cfg: DictConfig, turns: int) -> dict:
+    metric = f"{cfg.eval.submissions}@{cfg.eval.sample_budget}"
+    estimate = bootstrap(list(scores.values()), cfg.eval.bootstrap_resamples, cfg.seed)
+    return {"mode": name, "turns": turns, "metric": metric, **estimate.as_dict("solve_rate"),
+            "problems": len(scores), "episodes": len(episodes),
+            "infra_errors": sum(e.infra_error for e in episodes)}
+
+
+def _per_family(episodes: list[Episode], scores: dict[str, float]) -> dict[str, float]:
+    families: dict[str, list[float]] = defaultdict(list)
+    family_of = {e.problem.id: e.problem.family or e.problem.id for e in episodes}
+    for pid, score in scores.items():
+        families[family_of[pid]].append(score)
+    return {f: sum(v) / len(v) for f, v in sorted(families.items())}
+
+
+def main(cfg: DictConfig) -> dict:
+    out = Path(HydraConfig.get().runtime.output_dir)
+    record_run(out, cfg)
+    problems = load_problems(cfg.data, cfg.eval.split)[: cfg.eval.max_problems or None]
+    turns = cfg.rollout.max_turns
+    results, samples, families = [], [], {}
+    with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
+        modes = [("multi_turn", turns, cfg.eval.rollouts_per_problem)]
+        if cfg.eval.single_turn_baseline and turns > 1:  # equal sample budget: turns x the rollouts
+            modes.append(("single_turn", 1, cfg.eval.rollouts_per_problem * turns))
+        for name, mode_turns, repeats in modes:
+            runner = _runner(cfg, executor, mode_turns)
+            episodes, seconds, tokens = _run_mode(runner, problems, repeats, name)
+            scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, mode_turns)
+            row = {**_summary(name, episodes, scores, cfg, mode_turns), "seconds": round(seconds, 1),
+                   "tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
+            if name == "multi_turn":
+                row["analysis"] = turn_analysis(episodes)
+            results.append(row)
+            families[name] = _per_family(episodes, scores)
+            samples += [{"mode": name, **episode_record(e)} for e in episodes]
+    _write(out, cfg, results, families, samples)
+    return {"results": results}
+
+
+def _write(out: Path, cfg: DictConfig, results: list[dict], families: dict, samples: list[dict]) -> None:
+    (out / "metrics.json").write_text(json.dumps({"results": results, "per_family": families}, indent=2) + "\n")
+    with (out / "samples.jsonl").open("w") as f:
+        f.writelines(json.dumps(s) + "\n" for s in samples)
+    flat = [{k: v for k, v in r.items() if k != "analysis"} | {"model": cfg.model.name_or_path,
+            "data": cfg.data.name, "split": cfg.eval.split,
+            "temperature": cfg.eval.temperature} for r in results]
+    with (out / "results.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(flat[0]))
+        writer.writeheader()
+        writer.writerows(flat)
+    with (out / "per_family.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["family", *families])
+        for family in next(iter(families.values())):
+            writer.writerow([family, *(round(families[m].get(family, float("nan")), 4) for m in families)])
+    for r in flat:
+        log.info("%s %s = %.3f [%.3f, %.3f] on %d problems", r["mode"], r["metric"], r["solve_rate"],
+                 r["solve_rate_ci_low"], r["solve_rate_ci_high"], r["problems"])
+    log.info("wrote %s", out)
+    OmegaConf.save(cfg, out / "config.yaml", resolve=True)
