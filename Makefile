@@ -51,6 +51,11 @@ smoke: setup
 	    model.name_or_path=SmolLM2-135M-Instruct probe.bank=$(CURDIR)/outputs/probe/smoke_$$t/bank.jsonl \
 	    probe.max_problems=8 probe.samples=1 'probe.temperatures=[1.0]' rollout.max_new_tokens=128 \
 	    probe.resamples=50 hydra.run.dir=outputs/probe/smoke_$$t
+	# the same on constructed near misses of 4 hidden-spec problems
+	t=$$(date +%s); $(BIN)/python src/run.py experiment=feedback_probe_near_miss model.kind=smollm2_gguf \
+	    model.name_or_path=SmolLM2-135M-Instruct probe.bank=$(CURDIR)/outputs/probe/smoke_nm_$$t/bank.jsonl \
+	    probe.max_problems=4 probe.samples=1 rollout.max_new_tokens=128 probe.resamples=50 \
+	    hydra.run.dir=outputs/probe/smoke_nm_$$t
 
 test: setup
 	$(BIN)/python -m pytest
