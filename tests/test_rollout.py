@@ -225,3 +225,13 @@ def test_solved_needs_the_public_tests_as_well_as_the_private_ones():
     for public, final, solved in [(passed, passed, True), (failed, passed, False), (passed, failed, False)]:
         episode = Episode(problem, [], [], [Turn(0, [], [], True, "", "print(1)", public)], final)
         assert episode.solved is solved
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(("shown", "entries"), [(None, 3), (2, 2)])
+def test_rollout_max_failures_shown_caps_the_failed_tests_one_feedback_turn_lists(tokenizer, executor, shown,
+                                                                                  entries):
+    three = Problem("three", "rlef_mini", "Print a+b.", tuple(Test(f"{i} 1\n", f"{i + 1}\n") for i in range(3)),
+                    (Test("5 5\n", "10\n"),))
+    (episode,), _ = run(tokenizer, executor, [WRONG], problems=(three,), max_turns=2, max_failures_shown=shown)
+    assert episode.turns[1].user.count("failed:") == entries

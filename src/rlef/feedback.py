@@ -71,11 +71,12 @@ def first_prompt(problem: Problem) -> str:
     return initial_prompt(problem.description)
 
 
-def turn_feedback(problem: Problem, result: ExecutionResult) -> str:
-    """The user turn after a failed attempt on `problem`'s public tests."""
+def turn_feedback(problem: Problem, result: ExecutionResult, max_entries: int | None = None) -> str:
+    """The user turn after a failed attempt on `problem`'s public tests (at most `max_entries`
+    failures listed, stdin/stdout problems; HumanEval's format lists every test)."""
     if problem.style == "function":
         return function_feedback_prompt(result, problem.public_tests)
-    return feedback_prompt(result)
+    return feedback_prompt(result, max_entries)
 
 
 def function_feedback_prompt(result: ExecutionResult, tests: tuple[Test, ...]) -> str:

@@ -37,10 +37,13 @@ class RolloutConfig:
     max_turns: int = 3  # paper 3.1: up to 3 turns
     sampling: SamplingParams = field(default_factory=SamplingParams)
     feedback: str = "execution"  # execution | random (paper C.2) | none
+    max_failures_shown: int | None = None  # failed tests one feedback turn lists; None: all
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_turns <= 10:
             raise BadInput(f"rollout.max_turns must be in 1..10, got {self.max_turns}")
+        if self.max_failures_shown is not None and self.max_failures_shown < 1:
+            raise BadInput(f"rollout.max_failures_shown must be null or >= 1, got {self.max_failures_shown}")
         if self.feedback not in FEEDBACK_MODES:
             raise BadInput(f"rollout.feedback must be one of {FEEDBACK_MODES}, got {self.feedback!r}")
 
@@ -50,7 +53,8 @@ class RolloutConfig:
         """The one place a `rollout:` config becomes a RolloutConfig; a task passes its sampling
         (training, evaluation, the probe's bank) and what it fixes itself (one turn, no feedback)."""
         return cls(max_turns=max_turns or rollout_cfg.max_turns, feedback=feedback or rollout_cfg.feedback,
-                   sampling=SamplingParams(temperature, top_p, rollout_cfg.max_new_tokens))
+                   sampling=SamplingParams(temperature, top_p, rollout_cfg.max_new_tokens),
+                   max_failures_shown=rollout_cfg.max_failures_shown)
 
 
 @dataclass
@@ -241,8 +245,8 @@ class EpisodeRunner:
         if self.cfg.feedback == "random":
             foreign = [r for pid, r in self._failures if pid != episode.problem.id]
             if foreign:
-                return random_feedback_prompt(self.rng.choice(foreign))
-        return turn_feedback(episode.problem, last.public)
+                return random_feedback_prompt(self.rng.choice(foreign), self.cfg.max_failures_shown)
+        return turn_feedback(episode.problem, last.public, self.cfg.max_failures_shown)
 
     def _judge_final(self, episodes: list[Episode]) -> None:
         scored = [e for e in episodes if e.final_code is not None and not e.infra_error]
