@@ -24,6 +24,7 @@ def test_references_are_right_and_other_programs_are_not(executor):
     problems = [p for p in load_problems(OmegaConf.create({"name": "rlef_hidden"}), "test")][::8]
     bank = [{"problem": p.id, "family": p.family, "code": p.reference_solution} for p in problems]
     bank += [{"problem": p.id, "family": p.family, "code": "print(12345)"} for p in problems]
+    bank += [{"problem": p.id, "family": p.family, "code": p.near_misses[0]} for p in problems]
     rows = classify(bank, executor)
     assert {r["family"] for r in rows} == {p.family for p in problems}
-    assert all(r["items"] == 2 and r["up_to_detail"] == 1 for r in rows)
+    assert all(r["items"] == 3 and r["up_to_detail"] == 2 and r["near_miss_output"] == 1 for r in rows)

@@ -54,19 +54,33 @@ def up_to_detail(kind: str, expected: str, observed: str) -> bool:
     return all(abs(a - b) <= 1 for a, b in zip(ne, no))  # rounding direction
 
 
+def _outputs(result) -> tuple:
+    return tuple(tuple(t.observed.split()) for t in result.tests)  # tokens, as the checker reads them
+
+
 def classify(bank: list[dict], executor: Executor) -> list[dict]:
-    """Per hidden-spec family of the bank: items, items with output, items right up to the detail."""
+    """Per hidden-spec family of the bank: items, items with output, items right up to the detail,
+    and items whose public-test output is exactly that of a near miss (the reference for another
+    option: the strictest "only the detail is wrong", the same for every kind)."""
     problems = {p.id: p for p in load_problems(OmegaConf.create({"name": "rlef_hidden"}), "test")}
     items = [i for i in bank if i["problem"] in problems]
+    used = sorted({i["problem"] for i in items})
+    misses = [(pid, code) for pid in used for code in problems[pid].near_misses]
     jobs = [Job(i["code"], problems[i["problem"]].public_tests, Limits(time_s=2)) for i in items]
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"items": 0, "with_output": 0, "up_to_detail": 0})
-    for item, result in zip(items, executor.run_batch(jobs)):
+    jobs += [Job(code, problems[pid].public_tests, Limits(time_s=2)) for pid, code in misses]
+    results = executor.run_batch(jobs)
+    near = defaultdict(set)
+    for (pid, _), result in zip(misses, results[len(items):]):
+        near[pid].add(_outputs(result))
+    counts = defaultdict(lambda: {"items": 0, "with_output": 0, "up_to_detail": 0, "near_miss_output": 0})
+    for item, result in zip(items, results):
         family = item["family"]
         kind = HIDDEN_FAMILIES[family].detail
         c = counts[family]
         c["items"] += 1
         c["with_output"] += all(t.observed.strip() for t in result.tests)
         c["up_to_detail"] += all(up_to_detail(kind, t.expected, t.observed) for t in result.tests)
+        c["near_miss_output"] += _outputs(result) in near[item["problem"]]
     return [{"family": f, "detail": HIDDEN_FAMILIES[f].detail, **c} for f, c in sorted(counts.items())]
 
 
@@ -79,8 +93,8 @@ def main() -> None:
     with Executor(2) as executor:
         rows = classify(bank, executor)
     for r in rows:
-        print(f"{r['family']:<16} {r['up_to_detail']}/{r['items']} right up to the detail "
-              f"({r['with_output']} print something on every public test)")
+        print(f"{r['family']:<16} {r['up_to_detail']}/{r['items']} right up to the detail, "
+              f"{r['near_miss_output']} exactly a near miss ({r['with_output']} print something on every public test)")
     csv_path = write_csv(rows, args.target.with_suffix(".csv"))
     command = "python -m rlef.analysis.first_turns " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     md = produced_by(args.target.name, [command]) + f"\nFile: `{csv_path.name}`.\n"
