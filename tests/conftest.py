@@ -1,7 +1,9 @@
 """Shared fixtures. Sandbox tests need bubblewrap: skipped without it, unless
-RLEF_REQUIRE_BWRAP=1 (CI sets it), which turns a missing sandbox into a failure."""
+RLEF_REQUIRE_BWRAP=1 (CI sets it), which turns a missing sandbox into a failure. Browser tests
+need Chromium and websocket-client, likewise with RLEF_REQUIRE_BROWSER=1."""
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -17,9 +19,22 @@ def _bwrap_or_skip() -> None:
         pytest.skip("bubblewrap unavailable: hostile-program isolation cannot be tested on this host")
 
 
+def _browser_or_skip() -> None:
+    from rlef.viewer.browser import find_chromium
+
+    missing = [name for name, absent in (("chromium", find_chromium() is None),
+                                         ("websocket-client", importlib.util.find_spec("websocket") is None)) if absent]
+    if missing:
+        if os.environ.get("RLEF_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"RLEF_REQUIRE_BROWSER=1 but {' and '.join(missing)} missing (apt-get install chromium)")
+        pytest.skip(f"{' and '.join(missing)} missing: the viewer's pages cannot be opened in a browser here")
+
+
 def pytest_runtest_setup(item) -> None:
     if item.get_closest_marker("sandbox"):
         _bwrap_or_skip()
+    if item.get_closest_marker("browser"):
+        _browser_or_skip()
 
 
 @pytest.fixture(scope="session")

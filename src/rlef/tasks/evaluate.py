@@ -146,4 +146,5 @@ def _write(out: Path, cfg: DictConfig, results: list[dict], families: dict, samp
         log.info("%s %s = %.3f [%.3f, %.3f] on %d problems", r["mode"], r["metric"], r["solve_rate"],
                  r["solve_rate_ci_low"], r["solve_rate_ci_high"], r["problems"])
     log.info("wrote %s", out)
+    log.info("view the episodes: python -m rlef.viewer %s", out)
     OmegaConf.save(cfg, out / "config.yaml", resolve=True)

@@ -125,4 +125,5 @@ def main(cfg: DictConfig) -> dict:
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # export and cleanup: the default, no Stopped
         module.export_policy(out / "policy")
+    log.info("view the episodes: python -m rlef.viewer %s", out)
     return {"iterations": iterations, "run_dir": str(out)}
