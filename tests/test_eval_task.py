@@ -31,6 +31,7 @@ def test_eval_writes_metrics_results_and_every_episode(tmp_path):
     with (tmp_path / "results.csv").open() as f:
         assert [row["mode"] for row in csv.DictReader(f)] == ["multi_turn", "single_turn"]
     assert (tmp_path / "per_family.csv").exists() and (tmp_path / "run_info.json").exists()
+    assert f"python -m rlef.viewer {tmp_path}" in (tmp_path / "run.log").read_text()
 
 
 def test_a_missing_model_directory_is_named_in_one_clear_error(tmp_path):

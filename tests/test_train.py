@@ -76,6 +76,7 @@ def test_tiny_training_run_writes_metrics_checkpoint_and_loadable_policies(tmp_p
     from transformers import AutoModelForCausalLM
 
     AutoModelForCausalLM.from_pretrained(tmp_path / "policy")  # task=eval loads it as model.kind=hf
+    assert f"python -m rlef.viewer {tmp_path}" in (tmp_path / "run.log").read_text()
 
 
 @pytest.mark.slow
