@@ -20,7 +20,7 @@ def _bwrap_or_skip() -> None:
 
 
 def _browser_or_skip() -> None:
-    from rlef.viewer.browser import find_chromium
+    from rlef.execution.browser import find_chromium
 
     missing = [name for name, absent in (("chromium", find_chromium() is None),
                                          ("websocket-client", importlib.util.find_spec("websocket") is None)) if absent]

@@ -256,7 +256,7 @@ def test_viewer_imports_neither_torch_nor_lightning(tmp_path):
 
 @pytest.fixture(scope="module")
 def chromium():
-    from rlef.viewer.browser import Browser
+    from rlef.execution.browser import Browser
 
     with Browser(width=1280, height=1000, timeout=60) as browser:
         yield browser

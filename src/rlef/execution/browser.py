@@ -2,10 +2,12 @@
 screenshot, and record every dialog (alert, confirm, prompt), uncaught exception, console error
 and Content-Security-Policy violation the page produces.
 
-    python -m rlef.viewer.browser page.html -o shot.png [--fragment outcome=recovered] [--width 1400]
+    python -m rlef.execution.browser page.html -o shot.png [--fragment outcome=recovered] [--width 1400]
 
 tests/test_viewer.py drives the viewer's pages with it; results/viewer/'s screenshot comes from
-its command line. Needs a Chromium (Debian: apt-get install chromium) and websocket-client.
+its command line. Here in execution/ because it starts a process (the only folder that does): a
+browser on pages of untrusted model output (the page's CSP allows no network and no script but its own).
+Needs a Chromium (Debian: apt-get install chromium) and websocket-client.
 """
 from __future__ import annotations
 
