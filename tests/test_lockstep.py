@@ -1,11 +1,11 @@
-"""rlef.lit.lockstep on two real gloo processes: ranks with uneven work run the same forwards."""
+"""rlef.lightning.lockstep on two real gloo processes: ranks with uneven work run the same forwards."""
 import socket
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from rlef.lit.lockstep import Lockstep
+from rlef.lightning.lockstep import Lockstep
 
 
 class CollectiveModel(torch.nn.Module):

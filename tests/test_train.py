@@ -14,7 +14,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from rlef.iteration import rollout_config, updates_per_iteration
-from rlef.lit.trainer import build_trainer
+from rlef.lightning.trainer import build_trainer
 from rlef.tasks.train import check_algo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,7 +172,7 @@ def test_rlef_cpu_preset_documents_its_deviations_and_keeps_the_objective():
 
 
 def test_deepspeed_keeps_gradient_clipping_and_refuses_lora_it_cannot_export(tmp_path):
-    from rlef.lit.module import RLEFModule
+    from rlef.lightning.module import RLEFModule
     from rlef.models import PolicyCritic, tiny_random_llama
 
     cfg = compose_train("trainer=deepspeed_z3_cpu", "algo.lora.enabled=true")

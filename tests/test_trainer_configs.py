@@ -26,7 +26,7 @@ def compose_with(*overrides: str, hydra: bool = False) -> DictConfig:
 
 
 def build_strategy(cfg: DictConfig):
-    """What rlef.lit.trainer.build_trainer does with cfg.trainer.strategy."""
+    """What rlef.lightning.trainer.build_trainer does with cfg.trainer.strategy."""
     s = cfg.trainer.strategy
     return instantiate(s) if isinstance(s, DictConfig) else s
 

@@ -106,7 +106,7 @@ class HFBackend:
                  max_saved_mb: int = 2048, lockstep=None):
         """stop_check(tokens) may end a response early; it is only called after a token in
         `check_ids` (e.g. those containing a backtick), so it costs nothing per step.
-        lockstep: a rlef.lit.lockstep.Lockstep when the model is sharded over ranks (ZeRO-3): each
+        lockstep: a rlef.lightning.lockstep.Lockstep when the model is sharded over ranks (ZeRO-3): each
         forward is then a collective, and generate() runs the same number on every rank."""
         self.model, self.stop_ids, self.pad_id, self.max_batch = model, set(stop_ids), pad_id, max_batch
         self.stop_check, self.check_ids = stop_check, set(check_ids)

@@ -1,6 +1,6 @@
 """One RLEF iteration as plain code (paper 2.2, A.1): sample episodes with the current policy
 (rollout.py), score them under the policy, the reference and the critic (experience.py), then
-minibatch PPO updates (ppo.py). No Lightning here: the trainer shell (rlef/lit/) passes in the
+minibatch PPO updates (ppo.py). No Lightning here: the trainer shell (rlef/lightning/) passes in the
 two things that depend on the strategy, `Ranks` (this rank, and a reduce across ranks) and an
 `Optimization` (backward and optimizer step: DeepSpeed's engine, Lightning's precision plugin,
 or plain torch as in `TorchOptimization`). verl, OpenRLHF and cleanrl keep the same split
@@ -131,7 +131,7 @@ def iteration_problems(train: Sequence[Problem], algo, seed: int, iteration: int
 def collect(policy, tokenizer, executor, problems: Sequence[Problem], config: RolloutConfig, rollout_cfg,
             limits, seed: int, lockstep=None) -> list[Episode]:
     """The episodes of `problems` (one each) under `config`, sampled with `policy` in eval mode.
-    `lockstep` (rlef.lit.lockstep): ranks of a ZeRO-3-sharded policy run every forward together."""
+    `lockstep` (rlef.lightning.lockstep): ranks of a ZeRO-3-sharded policy run every forward together."""
     policy.eval()
     backend = hf_backend(policy, tokenizer, rollout_cfg.max_batch, rollout_cfg.stop_after_code, seed, lockstep)
     runner = EpisodeRunner(backend, tokenizer, executor, config, limits, seed, every_turn=lockstep is not None)

@@ -173,7 +173,7 @@ class EpisodeRunner:
     def __init__(self, backend: GenerationBackend, tokenizer, executor: Executor, cfg: RolloutConfig,
                  limits: Limits, seed: int = 0, every_turn: bool = False):
         """every_turn: call the backend on every turn, with no context once none is left, as a
-        backend in lockstep with other ranks needs (rlef.lit.lockstep: they may still be sampling)."""
+        backend in lockstep with other ranks needs (rlef.lightning.lockstep: they may still be sampling)."""
         self.backend, self.tokenizer, self.executor, self.cfg, self.limits = backend, tokenizer, executor, cfg, limits
         self.every_turn = every_turn
         self.chat = ChatFormat(tokenizer)

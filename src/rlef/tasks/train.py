@@ -22,8 +22,8 @@ from rlef.data import load_problems
 from rlef.errors import BadInput
 from rlef.execution.executor import Executor
 from rlef.iteration import MODES, updates_per_iteration
-from rlef.lit.module import RLEFModule
-from rlef.lit.trainer import SIGTERMException, build_trainer
+from rlef.lightning.module import RLEFModule
+from rlef.lightning.trainer import SIGTERMException, build_trainer
 from rlef.models import PolicyCritic, load_model, load_tokenizer
 from rlef.provenance import record_run
 

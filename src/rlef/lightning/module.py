@@ -40,7 +40,7 @@ from rlef.iteration import (
     updates_per_iteration,
     write_rollouts,
 )
-from rlef.lit.lockstep import Lockstep
+from rlef.lightning.lockstep import Lockstep
 from rlef.train_metrics import append_iteration, rollout_metrics, trim_metrics
 
 log = logging.getLogger(__name__)
