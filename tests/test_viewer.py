@@ -129,7 +129,7 @@ def test_probe_without_its_bank_names_the_flag_to_pass(tmp_path):
         detect(tmp_path / "bank.jsonl")
 
 
-def test_no_feedback_prompt_is_the_rollouts_own():
+def test_no_feedback_prompt_is_the_rollouts_own():  # one constant, rlef.feedback
     from rlef.rollout import NO_FEEDBACK_PROMPT as original
 
     assert NO_FEEDBACK_PROMPT == original

@@ -17,6 +17,8 @@ CODE_FORMAT_INSTRUCTION = (
     "Your code should be enclosed in triple backticks like so: ```python YOUR CODE HERE ```. "
     "Use the backticks for your code only."
 )
+# Ours: the "none" ablation's user turn says only to try again, with no execution result.
+NO_FEEDBACK_PROMPT = "Give it another try.\n" + CODE_FORMAT_INSTRUCTION
 
 # Paper C.1, first turn. The problem description is inserted unchanged.
 FIRST_TURN_TEMPLATE = (

@@ -17,7 +17,7 @@ from rlef.errors import BadInput
 from rlef.execution.executor import Executor
 from rlef.execution.types import ExecutionResult, Job, Limits
 from rlef.feedback import (
-    CODE_FORMAT_INSTRUCTION,
+    NO_FEEDBACK_PROMPT,
     extract_code,
     first_prompt,
     has_closed_python_block,
@@ -28,8 +28,6 @@ from rlef.feedback import (
 from rlef.generation import Generation, GenerationBackend, HFBackend, SamplingParams
 
 FEEDBACK_MODES = ("execution", "random", "none")
-# Ours: the "none" ablation's user turn says only to try again, with no execution result.
-NO_FEEDBACK_PROMPT = "Give it another try.\n" + CODE_FORMAT_INSTRUCTION
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from omegaconf import OmegaConf
 
 from rlef.data import SHIPPED_HIDDEN, SHIPPED_MINI
 from rlef.errors import BadInput
-from rlef.feedback import CODE_FORMAT_INSTRUCTION, first_prompt
+from rlef.feedback import NO_FEEDBACK_PROMPT, first_prompt
 from rlef.provenance import run_command
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,6 @@ log = logging.getLogger(__name__)
 ROLLOUT_FILE = re.compile(r"iter(\d+)_rank(\d+)\.jsonl$")
 # rollout.feedback -> the probe's condition names, so both kinds of run filter alike
 FEEDBACK_CONDITION = {"execution": "true", "random": "random", "none": "none"}
-# rlef.rollout.NO_FEEDBACK_PROMPT, the probe's "none" user turn: copied because rlef.rollout
-# imports torch; tests/test_viewer.py pins the copy to the original.
-NO_FEEDBACK_PROMPT = "Give it another try.\n" + CODE_FORMAT_INSTRUCTION
 # A failed test's entry in the feedback text (rlef.feedback's templates) -> its verdict
 FEEDBACK_ENTRY = re.compile(r"` failed:(\nExpected output `| Execution took too long\.| Out of memory\."
                             r"| Output limit exceeded\.|\n)")
