@@ -129,12 +129,6 @@ def test_probe_without_its_bank_names_the_flag_to_pass(tmp_path):
         detect(tmp_path / "bank.jsonl")
 
 
-def test_no_feedback_prompt_is_the_rollouts_own():  # one constant, rlef.feedback
-    from rlef.rollout import NO_FEEDBACK_PROMPT as original
-
-    assert NO_FEEDBACK_PROMPT == original
-
-
 def test_anything_else_is_refused_in_one_line_naming_what_is_read(tmp_path):
     (tmp_path / "other.jsonl").write_text('{"a": 1}\n')
     (tmp_path / "text.jsonl").write_text("hello\n")
