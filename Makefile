@@ -1,4 +1,4 @@
-# make reproduce : set up .venv and run the main job: CPU-scale RLEF (warm start, train, evaluate)
+# make reproduce : set up .venv and run the main job: the feedback-use experiment (warm start, RLEF, probes)
 # make smoke     : a few-minute CPU run of the judge, evaluation, training and probe paths on the embedded model
 # make test      : set up .venv and run the whole test suite
 # make bench     : speed benchmarks -> results/bench/*.csv
@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup sandbox reproduce smoke test bench lint clean
+.PHONY: setup sandbox reproduce reproduce-rlef-mini smoke test bench lint clean
 
 # DeepSpeed's setup.py imports torch: it goes in after requirements.txt, without build isolation,
 # with no CUDA op compiled (see requirements-deepspeed.txt).
@@ -30,14 +30,30 @@ sandbox:
 
 setup: $(STAMP) sandbox
 
-# The CPU-scale RLEF run (experiments/rlef_cpu_scale.md): warm start (skipped when it exists),
-# RLEF training (resumable: run it again after an interruption), then 1@3 on the held-out test
-# families for the warm start and for the policy selected on valid.
-WARM := $(CURDIR)/outputs/sft/warm/model
+# The feedback-use experiment (experiments/feedback_use.md), start to finish, ~2 h on 2 cores: the copy
+# warm start (skipped when it exists), the multi-turn RLEF arm (resumable: run it again after an
+# interruption), the near-miss probe of both on the held-out hidden-spec families, and their paired
+# difference, written to results/feedback_use/reproduce/.
+WARM := $(CURDIR)/outputs/sft/feedback_warm_copy/model
+POLICY := $(CURDIR)/outputs/train/feedback_rlef_copy/policy
+REPRO := $(CURDIR)/results/feedback_use/reproduce
 reproduce: setup
-	test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=sft_cpu hydra.run.dir=outputs/sft/warm
+	test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_copy \
+	    hydra.run.dir=outputs/sft/feedback_warm_copy
+	$(BIN)/python src/run.py experiment=feedback_rlef_copy
+	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(WARM) \
+	    hydra.run.dir=outputs/probe/reproduce/warm
+	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(POLICY) \
+	    hydra.run.dir=outputs/probe/reproduce/rlef
+	$(BIN)/python -m rlef.analysis.probe_compare outputs/probe/reproduce/warm outputs/probe/reproduce/rlef \
+	    $(REPRO)/rlef_vs_warm
+
+# The earlier CPU-scale RLEF run on rlef_mini (experiments/rlef_cpu_scale.md): warm start, RLEF, 1@3.
+OLD_WARM := $(CURDIR)/outputs/sft/warm/model
+reproduce-rlef-mini: setup
+	test -f $(OLD_WARM)/config.json || $(BIN)/python src/run.py experiment=sft_cpu hydra.run.dir=outputs/sft/warm
 	$(BIN)/python src/run.py experiment=rlef_cpu
-	$(BIN)/python src/run.py experiment=eval_cpu model.kind=hf model.name_or_path=$(WARM) \
+	$(BIN)/python src/run.py experiment=eval_cpu model.kind=hf model.name_or_path=$(OLD_WARM) \
 	    hydra.run.dir=outputs/eval/warm_start
 	$(BIN)/python src/run.py experiment=eval_cpu model.kind=hf \
 	    model.name_or_path=$(CURDIR)/outputs/train/rlef_cpu/policy_best hydra.run.dir=outputs/eval/rlef_cpu

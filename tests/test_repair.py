@@ -67,3 +67,20 @@ def test_wrong_candidates_come_from_the_closest_siblings():
     for seed in range(5):
         siblings = [c for c in wrong_candidates(target, family, random.Random(seed)) if c in closeness]
         assert siblings and set(siblings) <= set(closest)
+
+
+@pytest.mark.sandbox
+def test_copy_dialogues_show_the_fresh_literal_in_the_feedback_only(executor):
+    """rlef_copy (sft.repair_benchmark=rlef_copy): the literal the fix prints is in the feedback's
+    expected output, so the fix can copy it from there."""
+    from rlef.data.mini import COPY_FAMILIES
+    problems = load_problems(OmegaConf.create({"name": "rlef_copy", "path": None}), "train")[::8]
+    dialogues = repair_dialogues(problems, len(problems), executor, Limits(time_s=2))
+    assert len(dialogues) >= len(problems) - 2
+    options = {p.id: o for fam in COPY_FAMILIES.values() for p in problems if p.family == fam.name
+               for o in fam.options if p.reference_solution.count(repr(o)) and o}
+    shown = [d for d in dialogues if d.problem.id in options]
+    assert len(shown) >= len(dialogues) // 2
+    for d in shown:
+        literal = options[d.problem.id].format(i=1).strip()
+        assert literal in d.feedback.split("but got")[0], (d.problem.id, literal, d.feedback)

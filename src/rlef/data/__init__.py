@@ -12,14 +12,16 @@ from rlef.errors import BadInput
 
 SHIPPED_MINI = Path(__file__).parent / "rlef_mini.jsonl.gz"
 SHIPPED_HIDDEN = Path(__file__).parent / "rlef_hidden.jsonl.gz"  # hidden-spec families
+SHIPPED_COPY = Path(__file__).parent / "rlef_copy.jsonl.gz"  # copy families (train kinds, fresh literals)
 # data.name -> the bundled files it reads (rlef_mix: both, e.g. to train on both train splits)
-BUNDLED = {"rlef_mini": (SHIPPED_MINI,), "rlef_hidden": (SHIPPED_HIDDEN,), "rlef_mix": (SHIPPED_MINI, SHIPPED_HIDDEN)}
+BUNDLED = {"rlef_mini": (SHIPPED_MINI,), "rlef_hidden": (SHIPPED_HIDDEN,), "rlef_mix": (SHIPPED_MINI, SHIPPED_HIDDEN),
+           "rlef_copy": (SHIPPED_COPY,), "rlef_hidden_copy": (SHIPPED_HIDDEN, SHIPPED_COPY)}
 
 __all__ = ["SPLITS", "Problem", "Test", "load_problems", "problems_for_iteration"]
 
 
 def load_problems(data_cfg, split: str) -> list[Problem]:
-    """The problems of one split for the `data:` config group (rlef_mini, rlef_hidden, rlef_mix,
+    """The problems of one split for the `data:` config group (the bundled ones of BUNDLED,
     code_contests, humaneval, jsonl). Malformed rows are skipped and reported by the loaders."""
     if split not in SPLITS:
         raise BadInput(f"split must be one of {SPLITS}, got {split!r}")

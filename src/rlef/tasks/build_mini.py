@@ -12,6 +12,7 @@ policy learned its train problems or their families.
 
     python src/run.py task=build_mini            # rewrites src/rlef/data/rlef_mini.jsonl.gz
     python src/run.py task=build_mini build_mini.benchmark=rlef_hidden   # rlef_hidden.jsonl.gz
+    python src/run.py task=build_mini build_mini.benchmark=rlef_copy build_mini.variants=40 build_mini.heldout=8
 
 rlef_hidden (families_hidden.py) is built the same way, from its own registry, with two
 differences: each family's split is fixed by its kind of open detail, and the statement shows
@@ -30,15 +31,16 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from rlef.data import SHIPPED_HIDDEN, SHIPPED_MINI
-from rlef.data.mini import FAMILIES, HIDDEN_FAMILIES, Family, Variant
+from rlef.data import SHIPPED_COPY, SHIPPED_HIDDEN, SHIPPED_MINI
+from rlef.data.mini import COPY_FAMILIES, FAMILIES, HIDDEN_FAMILIES, Family, Variant
 from rlef.data.problem import Test
 from rlef.execution.executor import Executor
 from rlef.execution.types import Job, Limits, Verdict
 
 log = logging.getLogger(__name__)
 SHIPPED = SHIPPED_MINI
-BENCHMARKS = {"rlef_mini": (FAMILIES, SHIPPED_MINI), "rlef_hidden": (HIDDEN_FAMILIES, SHIPPED_HIDDEN)}
+BENCHMARKS = {"rlef_mini": (FAMILIES, SHIPPED_MINI), "rlef_hidden": (HIDDEN_FAMILIES, SHIPPED_HIDDEN),
+              "rlef_copy": (COPY_FAMILIES, SHIPPED_COPY)}
 TIME_LIMIT_S = 2  # ours: small problems; short limits keep CPU-scale rollouts fast
 MEMORY_LIMIT_BYTES = 256 << 20
 

@@ -5,11 +5,13 @@ parameters drawn per problem) live in families_*.py; build_mini (task=build_mini
 them into the shipped rlef_mini.jsonl.gz, with expected outputs computed by running the
 reference solutions through the sandboxed executor. families_hidden.py holds the hidden-spec
 families (statements that leave one output detail to the public tests), shipped apart as
-rlef_hidden.jsonl.gz.
+rlef_hidden.jsonl.gz; families_copy.py the copy families (the same kinds with a fresh literal per
+problem), shipped as rlef_copy.jsonl.gz.
 """
-from rlef.data.mini.registry import FAMILIES, HIDDEN_FAMILIES, Family, Variant, family, hidden_family
+from rlef.data.mini.registry import COPY_FAMILIES, FAMILIES, HIDDEN_FAMILIES, Family, Variant, family, hidden_family
 
-# Importing the modules registers their families (families_hidden: into HIDDEN_FAMILIES).
-from rlef.data.mini import families_basic, families_hidden, families_math, families_text  # noqa: F401  isort: skip
+# Importing the modules registers their families (families_hidden: into HIDDEN_FAMILIES, families_copy:
+# into COPY_FAMILIES).
+from rlef.data.mini import families_basic, families_copy, families_hidden, families_math, families_text  # noqa: F401  isort: skip
 
-__all__ = ["FAMILIES", "HIDDEN_FAMILIES", "Family", "Variant", "family", "hidden_family"]
+__all__ = ["COPY_FAMILIES", "FAMILIES", "HIDDEN_FAMILIES", "Family", "Variant", "family", "hidden_family"]

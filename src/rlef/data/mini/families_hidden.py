@@ -82,9 +82,9 @@ DECORATIONS = ("[x]", "<x>", "(x)", "{x}", "*x*", "#x#")  # x: the answer
 
 @hidden_family("hs_decorate_total", category="arithmetic", detail="decoration", options=DECORATIONS,
                split="train")
-def decorate_total(rng: random.Random) -> Variant:
+def decorate_total(rng: random.Random, options: tuple[str, ...] = DECORATIONS) -> Variant:
     what, expr = rng.choice(_SCALARS)
-    deco = rng.choice(DECORATIONS)
+    deco = rng.choice(options)
     left, right = deco.split("x")
     return _variant(
         "Framed answer", f"You are given n integers. Find {what}.", _LIST_SPEC.format(lo=3, hi=10, vlo=1, vhi=50),
@@ -104,9 +104,9 @@ SEPARATORS = (", ", ",", ";", " | ", "-")
 
 
 @hidden_family("hs_separator_list", category="sorting", detail="separator", options=SEPARATORS, split="train")
-def separator_list(rng: random.Random) -> Variant:
+def separator_list(rng: random.Random, options: tuple[str, ...] = SEPARATORS) -> Variant:
     what, expr = rng.choice(_LIST_MAPS)
-    sep = rng.choice(SEPARATORS)
+    sep = rng.choice(options)
     return _variant(
         "Joined up", f"You are given n integers. Print {what}.", _LIST_SPEC.format(lo=3, hi=9, vlo=1, vhi=99),
         f"Print {what}, separated the way the judge expects.",
@@ -152,9 +152,9 @@ PREFIXES = ("> ", "- ", "Case #{i}: ", "{i}) ", "#{i}: ")
 
 
 @hidden_family("hs_prefix_lines", category="parsing", detail="line prefix", options=PREFIXES, split="train")
-def prefix_lines(rng: random.Random) -> Variant:
+def prefix_lines(rng: random.Random, options: tuple[str, ...] = PREFIXES) -> Variant:
     what, expr = rng.choice(_PAIR_OPS)
-    prefix = rng.choice(PREFIXES)
+    prefix = rng.choice(options)
     line = f"{prefix!r}.format(i=i) + str({expr})" if "{i}" in prefix else f"{prefix!r} + str({expr})"
 
     def make_input(r: random.Random) -> str:
@@ -237,9 +237,9 @@ _SHAPES = (("the perimeter of an a x b rectangle", "2 * (a + b)"), ("the total l
 
 
 @hidden_family("hs_unit_suffix", category="arithmetic", detail="unit suffix", options=UNITS, split="train")
-def unit_suffix(rng: random.Random) -> Variant:
+def unit_suffix(rng: random.Random, options: tuple[str, ...] = UNITS) -> Variant:
     what, expr = rng.choice(_SHAPES)
-    unit = rng.choice(UNITS)
+    unit = rng.choice(options)
     return _two_ints_variant("Measure twice", "two lengths a and b", what, 1, 100,
                              f"Print {what}, followed by the unit the judge expects.",
                              f"str({expr}) + {unit!r}", unit)
@@ -278,9 +278,9 @@ def _sentence_with(r: random.Random, condition: str, words: tuple[str, ...] = _W
 
 
 @hidden_family("hs_word_quote", category="string", detail="quotation marks", options=QUOTES, split="train")
-def word_quote(rng: random.Random) -> Variant:
+def word_quote(rng: random.Random, options: tuple[str, ...] = QUOTES) -> Variant:
     what, condition = rng.choice(_WORD_FILTERS)
-    quote = rng.choice(QUOTES)
+    quote = rng.choice(options)
     return _variant(
         "Quote me", f"You are given a sentence. Print its words {what}, each one quoted.",
         "The only line contains 3 to 8 words of lowercase letters, separated by single spaces.",

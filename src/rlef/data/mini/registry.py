@@ -37,6 +37,9 @@ class Family:
     detail: str = ""
     options: tuple[str, ...] = ()
     split: str = ""
+    # Copy families (families_copy.py) draw from dozens of options: near misses for the first
+    # option (the plain default) and this many others, not for all. 0: every other option.
+    near_miss_count: int = 0
 
     @property
     def single_turn_ceiling(self) -> float:
@@ -48,15 +51,20 @@ class Family:
         gave as `variant`: first turns right in everything except the open detail. Each is the
         same build replayed from the same seed with its one draw from `options` forced."""
         misses = {}
-        for option in self.options:
-            if option == variant.detail_option:
-                continue
+        for option in self._near_miss_options(seed, variant.detail_option):
             other = self.build(_ForcedOption(seed, self.options, option))
             if (other.detail_option, other.legend, other.input_spec, other.output_spec) != \
                     (option, variant.legend, variant.input_spec, variant.output_spec):
                 raise ValueError(f"family {self.name}: forcing option {option!r} changed the problem itself")
             misses[option] = other.solution
         return misses
+
+    def _near_miss_options(self, seed: str, drawn: str) -> list[str]:
+        others = [o for o in self.options if o != drawn]
+        if not self.near_miss_count or len(others) <= self.near_miss_count + 1:
+            return others
+        plain, rest = ([others[0]], others[1:]) if others[0] == self.options[0] else ([], others)
+        return plain + random.Random(f"{seed}:near_misses").sample(rest, self.near_miss_count)
 
 
 class _ForcedOption(random.Random):
@@ -76,6 +84,9 @@ FAMILIES: dict[str, Family] = {}
 # A registry of its own, shipped as its own file (rlef_hidden.jsonl.gz): rlef_mini's families,
 # splits and bytes stay exactly as earlier results measured them.
 HIDDEN_FAMILIES: dict[str, Family] = {}
+# The copy families (families_copy.py), shipped as rlef_copy.jsonl.gz: train kinds of rlef_hidden
+# whose option is a fresh literal per problem, so only reading the feedback finds it.
+COPY_FAMILIES: dict[str, Family] = {}
 
 
 def _registrar(registry: dict[str, Family], name: str, category: str, difficulty: int, **hidden):
@@ -85,7 +96,7 @@ def _registrar(registry: dict[str, Family], name: str, category: str, difficulty
         raise ValueError(f"family {name}: difficulty must be 1, 2 or 3")
 
     def register(build: Callable[[random.Random], Variant]) -> Callable[[random.Random], Variant]:
-        if name in FAMILIES or name in HIDDEN_FAMILIES:
+        if name in FAMILIES or name in HIDDEN_FAMILIES or name in COPY_FAMILIES:
             raise ValueError(f"family {name} registered twice")
         registry[name] = Family(name, category, difficulty, build, **hidden)
         return build
@@ -105,3 +116,13 @@ def hidden_family(name: str, category: str, detail: str, options: tuple[str, ...
     if len(options) < 2:
         raise ValueError(f"family {name}: a hidden detail needs at least two options")
     return _registrar(HIDDEN_FAMILIES, name, category, 1, detail=detail, options=options, split=split)
+
+
+def copy_family(name: str, category: str, detail: str, options: tuple[str, ...],
+                build: Callable[[random.Random], Variant], near_miss_count: int = 2) -> None:
+    """Register `build(rng)` (which draws `detail_option` from `options`, options[0] the plain
+    default) as a copy family: every problem of it is in the train split."""
+    if len(set(options)) != len(options) or len(options) < 10:
+        raise ValueError(f"family {name}: a copy family needs at least ten distinct options")
+    _registrar(COPY_FAMILIES, name, category, 1, detail=detail, options=options, split="train",
+               near_miss_count=near_miss_count)(build)
