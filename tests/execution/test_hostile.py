@@ -114,12 +114,13 @@ def test_a_list_growing_past_the_memory_limit_is_out_of_memory(executor):
 
 
 def test_memory_summed_over_child_processes_is_out_of_memory(executor):
-    # Each child stays under the per-process RLIMIT_AS (1 GiB); together they hold 2.1 GiB.
-    # Only a cgroup sees the sum: without one (rootless CI) this cannot be bounded.
+    # Each child stays under the per-process RLIMIT_AS (1 GiB); together they hold 2.1 GiB, for
+    # 2 s each so that the three overlap however slowly they allocate. Only a cgroup sees the sum:
+    # without one (rootless CI) this cannot be bounded; with swap allowed it passes.
     if "cgroup" not in executor.isolation.describe():
         pytest.skip("no memory cgroup on this host: per-process rlimits cannot bound a sum")
     program = ("import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n"
-               "    if pid == 0:\n        block = b'x' * (700 << 20)\n        time.sleep(0.5)\n"
+               "    if pid == 0:\n        block = b'x' * (700 << 20)\n        time.sleep(2)\n"
                "        os._exit(0)\n    kids.append(pid)\n"
                "print([os.waitpid(k, 0)[1] for k in kids])\n")
     result = judge(executor, program, limits=MEMORY_HOG)

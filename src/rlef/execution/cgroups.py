@@ -4,8 +4,11 @@ Each sandboxed worker runs one program at a time, so a cgroup per worker is a cg
 execution. rlimits already bound each process's address space; the cgroup adds what they
 cannot: memory summed over a fork bomb's children and tmpfs pages, a process-count cap, and
 an OOM-kill counter so a program killed by the kernel for memory is reported as
-OUT_OF_MEMORY rather than as a crash. Supports cgroup v1 (separate hierarchies) and a
-delegated cgroup v2 subtree; when neither is writable, workers run without cgroups.
+OUT_OF_MEMORY rather than as a crash. Swap is shut off for the group: on a host with swap, a
+group over its memory limit is swapped out instead of OOM-killed, so a program could hold several
+times its limit (and push the host into swap) and still be judged on its output. Supports
+cgroup v1 (separate hierarchies) and a delegated cgroup v2 subtree; when neither is writable,
+workers run without cgroups.
 """
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ class Cgroup:
         for path in set(self.dirs.values()):
             path.mkdir(exist_ok=True)
         self._write("pids", "pids.max", str(PIDS_MAX))
+        if not self.v2:
+            self._write("memory", "memory.swappiness", "0")  # v1: no anonymous page leaves RAM
         self.set_memory(1 << 30)
 
     @property
@@ -42,8 +47,20 @@ class Cgroup:
         (self.dirs[controller] / name).write_text(value)
 
     def set_memory(self, program_bytes: int) -> None:
+        """Memory limit = the program's bytes + OVERHEAD_BYTES, with no swap on top of it."""
         limit = str(program_bytes + OVERHEAD_BYTES)
-        self._write("memory", "memory.max" if self.v2 else "memory.limit_in_bytes", limit)
+        if self.v2:
+            self._write("memory", "memory.max", limit)
+            self._write_if_present("memory.swap.max", "0")  # absent without swap accounting
+            return
+        # v1 keeps memsw (memory + swap) >= memory at every write: lift memsw, set memory, lower memsw.
+        self._write_if_present("memory.memsw.limit_in_bytes", "-1")
+        self._write("memory", "memory.limit_in_bytes", limit)
+        self._write_if_present("memory.memsw.limit_in_bytes", limit)
+
+    def _write_if_present(self, name: str, value: str) -> None:
+        if (self.dirs["memory"] / name).exists():
+            self._write("memory", name, value)
 
     def oom_kills(self) -> int:
         """How many processes the kernel has OOM-killed in this cgroup so far."""
