@@ -32,8 +32,8 @@ setup: $(STAMP) sandbox
 
 # The feedback-use experiment (experiments/feedback_use.md), start to finish, ~2 h on 2 cores: the copy
 # warm start (skipped when it exists), the multi-turn RLEF arm (resumable: run it again after an
-# interruption), the near-miss probe of both on the held-out hidden-spec families, and their paired
-# difference, written to results/feedback_use/reproduce/.
+# interruption), the near-miss probe of both on the held-out hidden-spec families, their paired
+# difference and the probe part of issue 17's bar, written to results/feedback_use/reproduce/.
 WARM := $(CURDIR)/outputs/sft/feedback_warm_copy/model
 POLICY := $(CURDIR)/outputs/train/feedback_rlef_copy/policy
 REPRO := $(CURDIR)/results/feedback_use/reproduce
@@ -47,6 +47,10 @@ reproduce: setup
 	    hydra.run.dir=outputs/probe/reproduce/rlef
 	$(BIN)/python -m rlef.analysis.probe_compare outputs/probe/reproduce/warm outputs/probe/reproduce/rlef \
 	    $(REPRO)/rlef_vs_warm
+	$(BIN)/python -m rlef.analysis.feedback_bar outputs/probe/reproduce/warm outputs/probe/reproduce/rlef \
+	    $(REPRO)/bar
+	for m in warm rlef; do mkdir -p $(REPRO)/$$m && \
+	    cp outputs/probe/reproduce/$$m/probe.csv outputs/probe/reproduce/$$m/probe_summary.csv $(REPRO)/$$m/; done
 
 # The earlier CPU-scale RLEF run on rlef_mini (experiments/rlef_cpu_scale.md): warm start, RLEF, 1@3.
 OLD_WARM := $(CURDIR)/outputs/sft/warm/model

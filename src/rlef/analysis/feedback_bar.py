@@ -1,0 +1,83 @@
+"""The probe part of issue 17's bar: does a trained arm read the feedback on held-out families?
+
+    python -m rlef.analysis.feedback_bar outputs/probe/warm outputs/probe/rlef results/feedback_use/reproduce/bar
+
+Each argument is a task=probe run directory on one bank (A: the warm start, B: the trained arm).
+On the bank's hidden-spec items (the held-out families), per temperature, three criteria of
+turn-2 success, true feedback minus random feedback (paper C.2):
+  - B's gap is at least +0.15;
+  - B's gap has a 95% CI (resampling families) above 0;
+  - B's gap is at least twice A's.
+The paired change B - A of the gap is written beside them with its CI. The bar's other parts
+(multi- minus single-turn 1@3, the control arms, the regular test families) need evaluations
+this probe does not run; the .md says so. Writes <target>.csv and <target>.md.
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+
+from rlef.analysis.compare import pair_parser
+from rlef.analysis.probe_compare import compare, read_probe
+from rlef.probe import summarize
+from rlef.provenance import produced_by, write_csv
+
+SUBSET, METRIC, GAP = "hidden", "success_rate", "true_minus_random"
+MIN_GAP = 0.15  # issue 17, part 5: "at least +15 points on held-out families"
+MIN_RATIO = 2.0  # "... and at least twice the warm start's gap"
+
+
+def _gap(summary: list[dict], temperature: float) -> dict:
+    return next(r for r in summary if (r["temperature"], r["subset"], r["metric"], r["condition"])
+                == (temperature, SUBSET, METRIC, GAP))
+
+
+def bar(run_a, run_b, resamples: int = 2000) -> list[dict]:
+    """One row per temperature and criterion: value, CI where it has one, threshold, met."""
+    (rows_a, _), (rows_b, _) = read_probe(run_a), read_probe(run_b)
+    sum_a, sum_b = summarize(rows_a, resamples), summarize(rows_b, resamples)
+    paired = {r["temperature"]: r for r in compare(run_a, run_b, resamples)
+              if (r["subset"], r["metric"], r["quantity"]) == (SUBSET, METRIC, GAP)}
+    if not paired:
+        raise ValueError(f"{run_a} and {run_b} have no hidden-spec items: the bar is about held-out families")
+    out = []
+    for temperature, p in paired.items():
+        a, b = _gap(sum_a, temperature), _gap(sum_b, temperature)
+        row = {"temperature": temperature, "items": p["items"], "families": p["families"],
+               "warm_gap": a["value"], "warm_gap_ci_low": a["ci_low"], "warm_gap_ci_high": a["ci_high"]}
+        out += [
+            {**row, "criterion": "arm gap >= +0.15", "value": b["value"], "ci_low": b["ci_low"],
+             "ci_high": b["ci_high"], "threshold": MIN_GAP, "met": b["value"] >= MIN_GAP},
+            {**row, "criterion": "arm gap CI above 0", "value": b["ci_low"], "ci_low": b["ci_low"],
+             "ci_high": b["ci_high"], "threshold": 0.0, "met": b["ci_low"] > 0},
+            {**row, "criterion": "arm gap >= 2x warm gap", "value": b["value"], "ci_low": "", "ci_high": "",
+             "threshold": MIN_RATIO * a["value"], "met": b["value"] >= MIN_RATIO * a["value"]},
+            {**row, "criterion": "paired change of the gap (not a criterion)", "value": p["b_minus_a"],
+             "ci_low": p["ci_low"], "ci_high": p["ci_high"], "threshold": "", "met": ""},
+        ]
+    return out
+
+
+def main() -> None:
+    args = pair_parser(__doc__.splitlines()[0], "probe").parse_args()
+    rows = bar(args.run_a, args.run_b, args.resamples)
+    lines = ["| T | criterion | value | 95% CI | threshold | met |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        ci = f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if r["ci_low"] != "" else ""
+        threshold = f"{r['threshold']:+.3f}" if r["threshold"] != "" else ""
+        lines.append(f"| {r['temperature']:.1f} | {r['criterion']} | {r['value']:+.3f} | {ci} | {threshold} | "
+                     f"{'yes' if r['met'] is True else 'no' if r['met'] is False else ''} |")
+    print("\n".join(lines))
+    csv_path = write_csv(rows, args.target.with_suffix(".csv"))
+    command = "python -m rlef.analysis.feedback_bar " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    args.target.with_suffix(".md").write_text(
+        produced_by(args.target.name, [command]) +
+        f"Issue 17's bar, probe part: turn-2 success true - random feedback on the bank's hidden-spec items "
+        f"(held-out families), A = `{args.run_a}`, B = `{args.run_b}`; CIs resample families.\n\n"
+        + "\n".join(lines) + "\n\nNot measured here: the multi- minus single-turn 1@3 gap, the control arms, "
+        "and the regular test families (the bar's other parts).\n")
+    print("wrote", csv_path, args.target.with_suffix(".md"))
+
+
+if __name__ == "__main__":
+    main()
