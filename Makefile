@@ -49,6 +49,7 @@ reproduce: setup
 	    $(REPRO)/rlef_vs_warm
 	$(BIN)/python -m rlef.analysis.feedback_bar outputs/probe/reproduce/warm outputs/probe/reproduce/rlef \
 	    $(REPRO)/bar
+	$(BIN)/python -m rlef.analysis.collect outputs/train/feedback_rlef_copy $(REPRO)/rlef/train
 	for m in warm rlef; do mkdir -p $(REPRO)/$$m && \
 	    cp outputs/probe/reproduce/$$m/probe.csv outputs/probe/reproduce/$$m/probe_summary.csv $(REPRO)/$$m/; done
 
