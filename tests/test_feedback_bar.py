@@ -1,8 +1,8 @@
 """The probe part of issue 17's bar, on probe run dirs with known per-item success rates."""
 import pytest
-from test_probe_compare import probe_dir
 
 from rlef.analysis.feedback_bar import bar
+from test_probe_compare import probe_dir
 
 ZERO = [0.0] * 6
 

@@ -22,7 +22,8 @@ __all__ = ["SPLITS", "Problem", "Test", "load_problems", "problems_for_iteration
 
 def load_problems(data_cfg, split: str) -> list[Problem]:
     """The problems of one split for the `data:` config group (the bundled ones of BUNDLED,
-    code_contests, humaneval, jsonl). Malformed rows are skipped and reported by the loaders."""
+    code_contests, humaneval, humaneval_plus, mbpp_plus, jsonl). Malformed rows are skipped and
+    reported by the loaders."""
     if split not in SPLITS:
         raise BadInput(f"split must be one of {SPLITS}, got {split!r}")
     name = data_cfg.name
@@ -39,7 +40,28 @@ def load_problems(data_cfg, split: str) -> list[Problem]:
         if split != "test":
             raise BadInput("HumanEval has only a test split (it is used for transfer evaluation)")
         return load_humaneval(data_cfg.path)[0]
-    raise BadInput(f"unknown data.name {name!r}: {', '.join(BUNDLED)}, code_contests, humaneval or jsonl")
+    if name in ("humaneval_plus", "mbpp_plus"):
+        return _evalplus(name, data_cfg.get("path"), split)
+    raise BadInput(f"unknown data.name {name!r}: {', '.join(BUNDLED)}, code_contests, humaneval, "
+                   "humaneval_plus, mbpp_plus or jsonl")
+
+
+def _evalplus(name: str, path: str | None, split: str) -> list[Problem]:
+    """HumanEval+ / MBPP+ from the EvalPlus release file at `path` (never downloaded)."""
+    from rlef.data.evalplus import DATASETS, load_evalplus
+
+    if not path:
+        raise BadInput(f"data.path is required for data={name}: the EvalPlus release file, e.g. "
+                       f"data.path=/abs/{DATASETS[name]} (it is not downloaded)")
+    if split != "test":
+        raise BadInput(f"{name} has only a test split (it is used for transfer evaluation)")
+    try:
+        problems, report = load_evalplus(name, path)
+    except FileNotFoundError as e:
+        raise BadInput(str(e)) from None
+    if not problems:
+        raise BadInput(report.unusable(split))
+    return problems
 
 
 def _from_jsonl(paths, split: str) -> list[Problem]:

@@ -25,7 +25,7 @@ class Test:
 @dataclass(frozen=True)
 class Problem:
     id: str
-    source: str  # "code_contests", "rlef_mini", "humaneval", "jsonl"
+    source: str  # "code_contests", "rlef_mini", "humaneval", "humaneval_plus", "mbpp_plus", "jsonl"
     description: str  # the statement shown to the model
     public_tests: tuple[Test, ...]  # run every turn; failures become feedback
     private_tests: tuple[Test, ...]  # judge the final code: the reward (paper 2.1)
