@@ -51,7 +51,9 @@ reproduce: setup
 	    $(REPRO)/bar
 	$(BIN)/python -m rlef.analysis.collect outputs/train/feedback_rlef_copy $(REPRO)/rlef/train
 	for m in warm rlef; do mkdir -p $(REPRO)/$$m && \
-	    cp outputs/probe/reproduce/$$m/probe.csv outputs/probe/reproduce/$$m/probe_summary.csv $(REPRO)/$$m/; done
+	    cp outputs/probe/reproduce/$$m/probe.csv outputs/probe/reproduce/$$m/probe_summary.csv \
+	        outputs/probe/reproduce/$$m/second_turns.jsonl $(REPRO)/$$m/; done
+	cp outputs/sft/feedback_warm_copy/sft_loss.csv $(REPRO)/warm/
 
 # The earlier CPU-scale RLEF run on rlef_mini (experiments/rlef_cpu_scale.md): warm start, RLEF, 1@3.
 OLD_WARM := $(CURDIR)/outputs/sft/warm/model
