@@ -30,7 +30,7 @@ sandbox:
 
 setup: $(STAMP) sandbox
 
-# The feedback-use experiment (experiments/feedback_use.md), start to finish, ~2 h on 2 cores: the copy
+# The feedback-use experiment (experiments/feedback_use.md), start to finish, 94 min on 2 cores: the copy
 # warm start (skipped when it exists), the multi-turn RLEF arm (resumable: run it again after an
 # interruption), the near-miss probe of both on the held-out hidden-spec families, their paired
 # difference and the probe part of issue 17's bar, written to results/feedback_use/reproduce/.
