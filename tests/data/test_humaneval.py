@@ -47,3 +47,12 @@ def test_function_feedback_lists_successes_and_failures_in_order(problems):
 
 def test_function_problems_get_their_own_first_turn(problems):
     assert first_prompt(problems[0]).startswith("Complete the following Python function.")
+
+
+def test_humaneval_has_only_a_test_split():
+    from omegaconf import OmegaConf
+
+    from rlef.data import load_problems
+    from rlef.errors import BadInput
+    with pytest.raises(BadInput, match="humaneval has only a test split"):
+        load_problems(OmegaConf.create({"name": "humaneval", "path": None}), "train")

@@ -16,6 +16,7 @@ SHIPPED_COPY = Path(__file__).parent / "rlef_copy.jsonl.gz"  # copy families (tr
 # data.name -> the bundled files it reads (rlef_mix: both, e.g. to train on both train splits)
 BUNDLED = {"rlef_mini": (SHIPPED_MINI,), "rlef_hidden": (SHIPPED_HIDDEN,), "rlef_mix": (SHIPPED_MINI, SHIPPED_HIDDEN),
            "rlef_copy": (SHIPPED_COPY,), "rlef_hidden_copy": (SHIPPED_HIDDEN, SHIPPED_COPY)}
+TEST_ONLY = ("humaneval", "humaneval_plus", "mbpp_plus")  # transfer benchmarks: evaluated, never trained on
 
 __all__ = ["SPLITS", "Problem", "Test", "load_problems", "problems_for_iteration"]
 
@@ -35,10 +36,10 @@ def load_problems(data_cfg, split: str) -> list[Problem]:
             raise BadInput("CodeContests has no train_heldout split (rlef_mini has; or bring a jsonl file)")
         from rlef.data.code_contests import load_split
         return load_split(split, data_cfg.hub_name, data_cfg.local_path, data_cfg.check_paper_counts)
+    if name in TEST_ONLY and split != "test":
+        raise BadInput(f"{name} has only a test split (it is used for transfer evaluation)")
     if name == "humaneval":
         from rlef.data.humaneval import load_humaneval
-        if split != "test":
-            raise BadInput("HumanEval has only a test split (it is used for transfer evaluation)")
         return load_humaneval(data_cfg.path)[0]
     if name in ("humaneval_plus", "mbpp_plus"):
         return _evalplus(name, data_cfg.get("path"), split)
@@ -53,8 +54,6 @@ def _evalplus(name: str, path: str | None, split: str) -> list[Problem]:
     if not path:
         raise BadInput(f"data.path is required for data={name}: the EvalPlus release file, e.g. "
                        f"data.path=/abs/{DATASETS[name]} (it is not downloaded)")
-    if split != "test":
-        raise BadInput(f"{name} has only a test split (it is used for transfer evaluation)")
     try:
         problems, report = load_evalplus(name, path)
     except FileNotFoundError as e:
