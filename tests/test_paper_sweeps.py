@@ -182,5 +182,7 @@ def test_sweep_plan_prints_the_slurm_resources_and_one_entry_per_job(capsys, mon
 
 
 def test_sweep_plan_fails_on_a_job_that_cannot_compose():
-    with pytest.raises(Exception, match="code_contests_train"):
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match="eval_set/code_contests_train"):
         sweep_jobs(["experiment=table2", "eval_set=code_contests_valid,code_contests_train"], CONF)

@@ -46,8 +46,13 @@ def sweep_jobs(overrides: list[str], config_dir: Path) -> tuple[DictConfig, list
 
 def _resolved(cfg: DictConfig, keys) -> str:
     """key=value for each of `keys` that cfg has and that is set, resolved."""
-    HydraConfig.instance().set_config(cfg)  # for ${hydra:runtime.cwd} in model paths
-    values = {key: OmegaConf.select(cfg, key, default=None) for key in keys}
+    hydra_config = HydraConfig.instance()
+    before = hydra_config.cfg
+    hydra_config.set_config(cfg)  # for ${hydra:runtime.cwd} in model paths; put back below
+    try:
+        values = {key: OmegaConf.select(cfg, key, default=None) for key in keys}
+    finally:
+        hydra_config.cfg = before
     return " ".join(f"{k}={v}" for k, v in values.items() if v is not None and not OmegaConf.is_config(v))
 
 
