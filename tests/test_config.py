@@ -79,7 +79,7 @@ def test_the_rlef_models_are_the_instruct_configs_with_the_trained_policy(policy
 
     rlef = OmegaConf.to_container(compose_with(f"model={policy}").model)
     instruct = OmegaConf.to_container(compose_with(f"model={instruct}").model)
-    # the run of `EXPERIMENT=<policy> slurm/<size>.sh` writes outputs/train/<run_name>/policy_best
+    # the run of `RLEF_EXPERIMENT=<policy> slurm/<size>.sh` writes outputs/train/<run_name>/policy_best
     run_name = compose_with(f"experiment={policy}").run_name
     assert rlef.pop("name_or_path").endswith(f"outputs/train/{run_name}/policy_best}}")
     instruct.pop("name_or_path")

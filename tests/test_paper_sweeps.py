@@ -73,7 +73,7 @@ def test_the_8b_training_arms_are_rlef_8b_but_for_the_one_setting_they_ablate(ar
     so the comparison isolates multi-turn training and the feedback itself."""
     base = without_run_specifics(points("rlef_8b")[0][1])
     (_, cfg), = points(arm)
-    assert cfg.run_name == arm  # slurm/8b.sh's default run name: EXPERIMENT; the model config reads it
+    assert cfg.run_name == arm  # slurm/8b.sh's default run name: RLEF_EXPERIMENT; the model config reads it
     ablated = without_run_specifics(cfg)
     for group, values in differs.items():
         for key, value in values.items():
@@ -186,3 +186,14 @@ def test_sweep_plan_fails_on_a_job_that_cannot_compose():
 
     with pytest.raises(ConfigCompositionException, match="eval_set/code_contests_train"):
         sweep_jobs(["experiment=table2", "eval_set=code_contests_valid,code_contests_train"], CONF)
+
+
+@pytest.mark.parametrize("experiment", ["table1", "table2", "table4", "no_feedback_rl", "private_feedback",
+                                        "turn_limit"])
+def test_paper_scale_evaluations_decode_as_far_as_training(experiment, monkeypatch):
+    """Llama 3.1 explains before it codes: an evaluation at the root's 512 tokens would cut replies
+    that training (2048, model/llama31_*.yaml) let finish, and score them as having no code."""
+    monkeypatch.setenv("RLEF_HUMANEVAL_PLUS", "/data/HumanEvalPlus.jsonl.gz")
+    monkeypatch.setenv("RLEF_MBPP_PLUS", "/data/MbppPlus.jsonl.gz")
+    for _, cfg in points(experiment):
+        assert cfg.rollout.max_new_tokens == 2048

@@ -131,7 +131,7 @@ def test_slurm_script_parses(script):
 
 
 def _script(script: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_") and k != "EXPERIMENT"}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_") and k != "RLEF_EXPERIMENT"}
     return subprocess.run(["bash", f"slurm/{script}", *args], cwd=ROOT, env={**clean, "DRY_RUN": "1", **env},
                           capture_output=True, text=True, timeout=120)
 
@@ -162,7 +162,7 @@ def test_slurm_script_follows_the_allocation_it_runs_in():
 @pytest.mark.parametrize(("arm", "setting"), [("rlef_8b_single_turn", "mode: single_turn"),
                                               ("rlef_8b_no_feedback", "feedback: none")])
 def test_slurm_8b_script_trains_the_8b_arm_named_by_experiment_in_its_own_run(arm, setting):
-    out = _dry_run("8b.sh", EXPERIMENT=arm)
+    out = _dry_run("8b.sh", RLEF_EXPERIMENT=arm)
     srun = out.splitlines()[0]
     assert f"experiment={arm}" in srun and f"run_name={arm}" in srun  # not rlef_8b's run directory
     assert setting in out and "num_nodes: 1" in out and "devices: 8" in out
@@ -170,4 +170,4 @@ def test_slurm_8b_script_trains_the_8b_arm_named_by_experiment_in_its_own_run(ar
 
 def test_slurm_script_refuses_an_experiment_override_that_would_train_into_its_run_directory():
     proc = _script("8b.sh", "experiment=rlef_8b_single_turn")
-    assert proc.returncode == 2 and "set EXPERIMENT=rlef_8b_single_turn instead" in proc.stderr
+    assert proc.returncode == 2 and "set RLEF_EXPERIMENT=rlef_8b_single_turn instead" in proc.stderr
