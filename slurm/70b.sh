@@ -15,5 +15,5 @@
 #SBATCH --output=slurm-%x-%j.out
 set -euo pipefail
 # sbatch runs a spooled copy of this file: the shared body is found via the submit directory.
-EXPERIMENT=rlef_70b DEFAULT_NODES=8
+EXPERIMENT=${RLEF_EXPERIMENT:-rlef_70b} DEFAULT_NODES=8
 source "${RLEF_ROOT:-${SLURM_SUBMIT_DIR:-$(dirname "$0")/..}}/slurm/train_common.sh"

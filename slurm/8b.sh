@@ -2,6 +2,7 @@
 # RLEF on Llama 3.1 8B (paper 3.1): conf/experiment/rlef_8b.yaml on one 8-GPU H100 node.
 #   sbatch slurm/8b.sh [hydra overrides]      from the repo root; see slurm/README.md
 #   DRY_RUN=1 bash slurm/8b.sh [overrides]    print the srun line and the composed config only
+#   RLEF_EXPERIMENT=rlef_8b_single_turn sbatch slurm/8b.sh   another 8B arm: conf/experiment/<EXPERIMENT>.yaml
 #SBATCH --job-name=rlef_8b
 #SBATCH --nodes=1
 #SBATCH --ntasks-per-node=8    # one process per GPU: what Lightning's SLURM environment expects
@@ -15,5 +16,5 @@
 #SBATCH --output=slurm-%x-%j.out
 set -euo pipefail
 # sbatch runs a spooled copy of this file: the shared body is found via the submit directory.
-EXPERIMENT=rlef_8b DEFAULT_NODES=1
+EXPERIMENT=${RLEF_EXPERIMENT:-rlef_8b} DEFAULT_NODES=1
 source "${RLEF_ROOT:-${SLURM_SUBMIT_DIR:-$(dirname "$0")/..}}/slurm/train_common.sh"

@@ -6,6 +6,14 @@ set -euo pipefail
 cd "${RLEF_ROOT:-${SLURM_SUBMIT_DIR:-$(dirname "$0")/..}}"
 [[ -f src/run.py ]] || { echo "run from the repo root (or set RLEF_ROOT)" >&2; exit 2; }
 
+# The run name, and so the run a requeue resumes, follows RLEF_EXPERIMENT: an experiment= override would
+# train another experiment into this one's run directory.
+for arg in "$@"; do
+  if [[ "$arg" == experiment=* || "$arg" == +experiment=* ]]; then
+    echo "set RLEF_EXPERIMENT=${arg#*experiment=} instead of passing $arg" >&2; exit 2
+  fi
+done
+
 # Defaults stand in for SLURM's variables outside a job (DRY_RUN on a laptop or CI).
 args=(
   experiment="$EXPERIMENT"

@@ -71,14 +71,16 @@ def test_table1_sweeps_the_papers_sixteen_cells():
     assert (ten_at_100.submissions, ten_at_100.sample_budget, ten_at_100.temperature) == (10, 100, 1.0)
 
 
-@pytest.mark.parametrize("size", ["8b", "70b"])
-def test_the_rlef_models_are_the_instruct_configs_with_the_trained_policy(size):
+@pytest.mark.parametrize(("policy", "instruct"), [("rlef_8b", "llama31_8b"), ("rlef_70b", "llama31_70b"),
+                                                  ("rlef_8b_single_turn", "llama31_8b"),
+                                                  ("rlef_8b_no_feedback", "llama31_8b")])
+def test_the_rlef_models_are_the_instruct_configs_with_the_trained_policy(policy, instruct):
     from omegaconf import OmegaConf
 
-    rlef = OmegaConf.to_container(compose_with(f"model=rlef_{size}").model)
-    instruct = OmegaConf.to_container(compose_with(f"model=llama31_{size}").model)
-    # the RLEF run of slurm/<size>.sh writes outputs/train/<run_name>/policy_best
-    run_name = compose_with(f"experiment=rlef_{size}").run_name
+    rlef = OmegaConf.to_container(compose_with(f"model={policy}").model)
+    instruct = OmegaConf.to_container(compose_with(f"model={instruct}").model)
+    # the run of `RLEF_EXPERIMENT=<policy> slurm/<size>.sh` writes outputs/train/<run_name>/policy_best
+    run_name = compose_with(f"experiment={policy}").run_name
     assert rlef.pop("name_or_path").endswith(f"outputs/train/{run_name}/policy_best}}")
     instruct.pop("name_or_path")
     assert rlef == instruct

@@ -130,6 +130,8 @@ def test_invalid_rollout_settings_are_rejected():
         RolloutConfig(max_turns=11)
     with pytest.raises(ValueError, match="feedback"):
         RolloutConfig(feedback="oracle")
+    with pytest.raises(ValueError, match="feedback_tests"):
+        RolloutConfig(feedback_tests="hidden")
 
 
 def _varied_tiny_model(tokenizer):
@@ -235,3 +237,41 @@ def test_rollout_max_failures_shown_caps_the_failed_tests_one_feedback_turn_list
                     (Test("5 5\n", "10\n"),))
     (episode,), _ = run(tokenizer, executor, [WRONG], problems=(three,), max_turns=2, max_failures_shown=shown)
     assert episode.turns[1].user.count("failed:") == entries
+
+
+# Public test 2 0 -> 2 is passed by a - b as well: only the private tests catch WRONG.
+LOOSE = Problem("loose", "rlef_mini", "Print a+b.", (Test("2 0\n", "2\n"),),
+                tuple(Test(f"{i} 1\n", f"{i + 1}\n") for i in range(25)))
+
+
+@pytest.mark.sandbox
+def test_private_feedback_runs_twenty_private_tests_and_lists_at_most_max_failures_shown(tokenizer, executor):
+    (public,), _ = run(tokenizer, executor, [WRONG, RIGHT], problems=(LOOSE,))
+    assert len(public.turns) == 1 and not public.solved  # the public test passed: no second turn
+    (private,), _ = run(tokenizer, executor, [WRONG, RIGHT], problems=(LOOSE,), feedback_tests="private",
+                        max_failures_shown=8)
+    first = private.turns[0].public
+    assert [t.stdin for t in first.tests] == [f"{i} 1\n" for i in range(20)]  # the first 20 private tests
+    assert private.turns[1].user.count("failed:") == 8
+    assert "input `0 1` failed:\nExpected output `1` but got `-1`" in private.turns[1].user
+    assert len(private.turns) == 2 and private.solved
+
+
+@pytest.mark.sandbox
+def test_private_feedback_still_needs_the_public_tests_for_the_reward(tokenizer, executor):
+    """No turn runs the public tests then, so the final judge must: a program that passes every
+    private test but not the public one is not solved."""
+    odd_public = Problem("odd", "rlef_mini", "Print a+b.", (Test("1 2\n", "4\n"),), LOOSE.private_tests)
+    (episode,), _ = run(tokenizer, executor, [RIGHT], problems=(odd_public,), feedback_tests="private")
+    assert len(episode.turns) == 1 and episode.public_passed  # its feedback tests passed...
+    assert not episode.solved and episode.final is not None and not episode.final.passed  # ...the public one not
+
+
+def test_private_feedback_on_function_style_problems_fails_before_any_sampling(tokenizer):
+    function = Problem("f", "humaneval", "def f(): ...", (Test("", "1\n", call="print(f())"),),
+                       (Test("", "1\n", call="print(f())"),), style="function")
+    backend = Scripted(tokenizer, [RIGHT])
+    runner = EpisodeRunner(backend, tokenizer, None, RolloutConfig(feedback_tests="private"), Limits(time_s=2))
+    with pytest.raises(ValueError, match="feedback_tests=private needs stdin/stdout problems"):
+        runner.run([function])
+    assert backend.calls == []

@@ -130,10 +130,14 @@ def test_slurm_script_parses(script):
     subprocess.run(["bash", "-n", str(ROOT / "slurm" / script)], check=True)
 
 
-def _dry_run(script: str, *args: str, **env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
-    proc = subprocess.run(["bash", f"slurm/{script}", *args], cwd=ROOT, env={**clean, "DRY_RUN": "1", **env},
+def _script(script: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_") and k != "RLEF_EXPERIMENT"}
+    return subprocess.run(["bash", f"slurm/{script}", *args], cwd=ROOT, env={**clean, "DRY_RUN": "1", **env},
                           capture_output=True, text=True, timeout=120)
+
+
+def _dry_run(script: str, *args: str, **env: str) -> str:
+    proc = _script(script, *args, **env)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -153,3 +157,17 @@ def test_slurm_script_follows_the_allocation_it_runs_in():
     out = _dry_run("70b.sh", SLURM_JOB_NUM_NODES="4", SLURM_NTASKS_PER_NODE="8", SLURM_CPUS_PER_TASK="16")
     assert "num_nodes: 4" in out
     assert "workers: 16" in out  # sandbox workers per rank = the rank's CPUs, not the node's
+
+
+@pytest.mark.parametrize(("arm", "setting"), [("rlef_8b_single_turn", "mode: single_turn"),
+                                              ("rlef_8b_no_feedback", "feedback: none")])
+def test_slurm_8b_script_trains_the_8b_arm_named_by_experiment_in_its_own_run(arm, setting):
+    out = _dry_run("8b.sh", RLEF_EXPERIMENT=arm)
+    srun = out.splitlines()[0]
+    assert f"experiment={arm}" in srun and f"run_name={arm}" in srun  # not rlef_8b's run directory
+    assert setting in out and "num_nodes: 1" in out and "devices: 8" in out
+
+
+def test_slurm_script_refuses_an_experiment_override_that_would_train_into_its_run_directory():
+    proc = _script("8b.sh", "experiment=rlef_8b_single_turn")
+    assert proc.returncode == 2 and "set RLEF_EXPERIMENT=rlef_8b_single_turn instead" in proc.stderr

@@ -28,6 +28,10 @@ from rlef.feedback import (
 from rlef.generation import Generation, GenerationBackend, HFBackend, SamplingParams
 
 FEEDBACK_MODES = ("execution", "random", "none")
+FEEDBACK_TESTS = ("public", "private")
+# The paper's private-test feedback ablation runs at most 20 private tests per turn (and lists at
+# most 8 failures: rollout.max_failures_shown). A constant, not a setting: it is that ablation's.
+PRIVATE_FEEDBACK_TESTS = 20
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class RolloutConfig:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     feedback: str = "execution"  # execution | random (paper C.2) | none
     max_failures_shown: int | None = None  # failed tests one feedback turn lists; None: all
+    feedback_tests: str = "public"  # public (paper 2.1) | private (feedback_tests() below)
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_turns <= 10:
@@ -44,6 +49,8 @@ class RolloutConfig:
             raise BadInput(f"rollout.max_failures_shown must be null or >= 1, got {self.max_failures_shown}")
         if self.feedback not in FEEDBACK_MODES:
             raise BadInput(f"rollout.feedback must be one of {FEEDBACK_MODES}, got {self.feedback!r}")
+        if self.feedback_tests not in FEEDBACK_TESTS:
+            raise BadInput(f"rollout.feedback_tests must be one of {FEEDBACK_TESTS}, got {self.feedback_tests!r}")
 
     @classmethod
     def from_config(cls, rollout_cfg, temperature: float, top_p: float, max_turns: int | None = None,
@@ -52,7 +59,21 @@ class RolloutConfig:
         (training, evaluation, the probe's bank) and what it fixes itself (one turn, no feedback)."""
         return cls(max_turns=max_turns or rollout_cfg.max_turns, feedback=feedback or rollout_cfg.feedback,
                    sampling=SamplingParams(temperature, top_p, rollout_cfg.max_new_tokens),
-                   max_failures_shown=rollout_cfg.max_failures_shown)
+                   max_failures_shown=rollout_cfg.max_failures_shown, feedback_tests=rollout_cfg.feedback_tests)
+
+
+def feedback_tests(problem: Problem, source: str) -> tuple[Test, ...]:
+    """The tests every turn runs: their failures are the feedback, and passing them ends the
+    episode. public: the problem's public tests (paper 2.1). private: the first
+    PRIVATE_FEEDBACK_TESTS of the tests the final code is judged on (private, then generated), the
+    paper's ablation with more informative feedback; it shows the model tests it is scored on."""
+    if source == "public":
+        return problem.public_tests
+    if problem.style == "function":
+        # Their private tests are whole check() programs or batches of EvalPlus inputs: nothing a
+        # feedback line could quote. The ablation is CodeContests'.
+        raise BadInput(f"rollout.feedback_tests=private needs stdin/stdout problems; {problem.id} is function-style")
+    return problem.judge_tests[:PRIVATE_FEEDBACK_TESTS]
 
 
 @dataclass
@@ -63,7 +84,7 @@ class Turn:
     stopped: bool  # the response ended on a stop token (False: cut at max_new_tokens)
     text: str  # decoded response, for logs and code extraction only
     code: str | None  # extracted code, None when the response has no code block
-    public: ExecutionResult | None = None  # public-test results (None without code)
+    public: ExecutionResult | None = None  # on feedback_tests(): the public tests by default (None without code)
     user: str = ""  # the user message that prompted this turn
 
 
@@ -73,7 +94,7 @@ class Episode:
     tokens: list[int]  # (T,) the whole dialogue: prompts, responses, feedback
     policy_mask: list[bool]  # (T,) True only on tokens the policy generated
     turns: list[Turn] = field(default_factory=list)
-    final: ExecutionResult | None = None  # the final code on the private (judge) tests
+    final: ExecutionResult | None = None  # the final code on the judge tests (+ the public ones if no turn ran them)
     infra_error: bool = False  # the harness failed: drop this episode, never score it
 
     @property
@@ -82,12 +103,13 @@ class Episode:
 
     @property
     def solved(self) -> bool:
-        """The reward (paper 2.1): the final code passes every test, the public ones (already run
-        on it in its turn) as well as the private and generated ones."""
+        """The reward (paper 2.1): the final code passes every test, the public ones as well as
+        the private and generated ones, and its turn's feedback tests (the public ones by default)."""
         return self.final is not None and self.final.passed and self.public_passed
 
     @property
     def public_passed(self) -> bool:
+        """The last turn passed its feedback tests (the public ones by default); n@k submits these first."""
         last = self.turns[-1].public if self.turns else None
         return last is not None and last.passed
 
@@ -187,6 +209,8 @@ class EpisodeRunner:
 
     def run(self, problems: Sequence[Problem], on_turn: Callable[[int, int], None] | None = None) -> list[Episode]:
         """One episode per entry of `problems` (repeat a problem to sample it several times)."""
+        for problem in problems:  # an unusable rollout.feedback_tests fails before any sampling
+            feedback_tests(problem, self.cfg.feedback_tests)
         episodes = [self.start(p) for p in problems]
         live = list(range(len(episodes)))
         for turn in range(self.cfg.max_turns):
@@ -212,7 +236,8 @@ class EpisodeRunner:
 
     def _run_public(self, episodes: list[Episode], live: list[int]) -> None:
         with_code = [i for i in live if episodes[i].turns[-1].code is not None]
-        items = [(episodes[i].problem, episodes[i].turns[-1].code, episodes[i].problem.public_tests) for i in with_code]
+        items = [(episodes[i].problem, episodes[i].turns[-1].code,
+                  feedback_tests(episodes[i].problem, self.cfg.feedback_tests)) for i in with_code]
         for i, result in zip(with_code, judge_many(self.executor, items, self.limits, stop_on_failure=False)):
             episodes[i].turns[-1].public = result
             episodes[i].infra_error |= result.infra_error
@@ -248,7 +273,11 @@ class EpisodeRunner:
 
     def _judge_final(self, episodes: list[Episode]) -> None:
         scored = [e for e in episodes if e.final_code is not None and not e.infra_error]
-        items = [(e.problem, e.final_code, e.problem.judge_tests) for e in scored]
+        # The reward needs the public tests passed as well (Episode.solved). Every turn ran them,
+        # unless the feedback came from private tests: then the judge runs them too.
+        add_public = self.cfg.feedback_tests != "public"
+        items = [(e.problem, e.final_code, (e.problem.public_tests if add_public else ()) + e.problem.judge_tests)
+                 for e in scored]
         for episode, result in zip(scored, judge_many(self.executor, items, self.limits, stop_on_failure=True)):
             episode.final = result
             episode.infra_error |= result.infra_error

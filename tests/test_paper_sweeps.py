@@ -1,0 +1,199 @@
+"""The paper-scale sweeps (conf/experiment/<table>.yaml, launcher=slurm): every job composes and
+is the experiment it claims to be, and the dry run (rlef.sweep_plan) lists the jobs as Hydra's
+sweeper would launch them, without a cluster."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hydra import initialize_config_dir
+from omegaconf import OmegaConf, open_dict
+
+from rlef.evaluation import rollouts_for_budget
+from rlef.rollout import RolloutConfig
+from rlef.sweep_plan import main as plan_main
+from rlef.sweep_plan import sweep_jobs
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+MODELS = ["llama31_8b", "rlef_8b", "llama31_70b", "rlef_70b"]
+PROTOCOLS = {"1at3": (1, 3, 0.2), "10at100": (10, 100, 1.0)}  # submissions, sample budget, temperature (3.1)
+
+
+def points(experiment: str, *extra: str) -> list[tuple[dict, object]]:
+    """(the job's overrides as a dict, its composed config) for every job of the sweep."""
+    _, jobs, configs = sweep_jobs([f"experiment={experiment}", "launcher=slurm", *extra], CONF)
+    return [(dict(o.split("=", 1) for o in job), cfg) for job, cfg in zip(jobs, configs)]
+
+
+def grid(jobs, *keys: str) -> list[tuple]:
+    return sorted(tuple(overrides[k] for k in keys) for overrides, _ in jobs)
+
+
+def product(*axes) -> list[tuple]:
+    return sorted(itertools.product(*axes))
+
+
+def assert_protocol(cfg, protocol: str) -> None:
+    submissions, budget, temperature = PROTOCOLS[protocol]
+    assert (cfg.eval.submissions, cfg.eval.sample_budget, cfg.eval.temperature, cfg.eval.top_p) == (
+        submissions, budget, temperature, 0.95)
+
+
+def without_run_specifics(cfg) -> dict:
+    """The job's config without hydra's bookkeeping and the timestamped run name."""
+    plain = OmegaConf.to_container(cfg, resolve=False)
+    plain.pop("hydra"), plain.pop("run_name")
+    return plain
+
+
+def test_table2_is_every_model_on_every_benchmark_in_both_inference_modes(monkeypatch):
+    """Paper Table 2: {8B, 70B} x {Instruct, RLEF} x {CodeContests valid, test, HumanEval+, MBPP+},
+    1@3, each job scoring single-turn and multi-turn inference."""
+    monkeypatch.setenv("RLEF_HUMANEVAL_PLUS", "/data/HumanEvalPlus.jsonl.gz")
+    monkeypatch.setenv("RLEF_MBPP_PLUS", "/data/MbppPlus.jsonl.gz")
+    benchmarks = {"code_contests_valid": ("code_contests", "valid"), "code_contests_test": ("code_contests", "test"),
+                  "humaneval_plus": ("humaneval_plus", "test"), "mbpp_plus": ("mbpp_plus", "test")}
+    jobs = points("table2")
+    assert grid(jobs, "model", "eval_set") == product(MODELS, benchmarks)
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.hydra.runtime.choices.model) == ("eval", overrides["model"])
+        assert (cfg.data.name, cfg.eval.split) == benchmarks[overrides["eval_set"]]
+        assert_protocol(cfg, "1at3")
+        assert cfg.eval.single_turn_baseline and cfg.eval.rollouts_per_problem == 200
+        assert (cfg.rollout.max_turns, cfg.rollout.feedback, cfg.rollout.feedback_tests) == (3, "execution", "public")
+    paths = {cfg.data.name: cfg.data.path for _, cfg in jobs if cfg.data.name != "code_contests"}
+    assert paths == {"humaneval_plus": "/data/HumanEvalPlus.jsonl.gz", "mbpp_plus": "/data/MbppPlus.jsonl.gz"}
+
+
+@pytest.mark.parametrize(("arm", "differs"), [("rlef_8b_single_turn", {"algo": {"mode": "single_turn"}}),
+                                              ("rlef_8b_no_feedback", {"rollout": {"feedback": "none"}})])
+def test_the_8b_training_arms_are_rlef_8b_but_for_the_one_setting_they_ablate(arm, differs):
+    """Table 4's single-turn arm and the no-feedback arm train exactly as RLEF does (paper A.1),
+    so the comparison isolates multi-turn training and the feedback itself."""
+    base = without_run_specifics(points("rlef_8b")[0][1])
+    (_, cfg), = points(arm)
+    assert cfg.run_name == arm  # slurm/8b.sh's default run name: RLEF_EXPERIMENT; the model config reads it
+    ablated = without_run_specifics(cfg)
+    for group, values in differs.items():
+        for key, value in values.items():
+            assert base[group][key] != value and ablated[group][key] == value
+            base[group][key] = value
+    assert ablated == base
+
+
+def test_table4_evaluates_each_training_arm_in_both_inference_modes():
+    """Paper Table 4: {Instruct, single-turn RL, multi-turn RL} x {1@3, 10@100} x {valid, test} at
+    8B; single- and multi-turn inference are the two modes of each job."""
+    jobs = points("table4")
+    assert grid(jobs, "model", "protocol", "eval.split") == product(
+        ["llama31_8b", "rlef_8b_single_turn", "rlef_8b"], PROTOCOLS, ["valid", "test"])
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.data.name, cfg.eval.split) == ("eval", "code_contests", overrides["eval.split"])
+        assert cfg.hydra.runtime.choices.model == overrides["model"]
+        assert_protocol(cfg, overrides["protocol"])
+        assert cfg.eval.single_turn_baseline and cfg.rollout.max_turns == 3 and cfg.rollout.feedback == "execution"
+
+
+def test_no_feedback_rl_evaluates_its_policy_with_and_without_feedback():
+    jobs = points("no_feedback_rl")
+    assert grid(jobs, "rollout.feedback", "protocol", "eval.split") == product(
+        ["none", "execution"], PROTOCOLS, ["valid", "test"])
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.data.name, cfg.hydra.runtime.choices.model) == ("eval", "code_contests",
+                                                                              "rlef_8b_no_feedback")
+        assert cfg.rollout.feedback == overrides["rollout.feedback"] and cfg.rollout.max_turns == 3
+        assert_protocol(cfg, overrides["protocol"])
+
+
+def test_private_feedback_is_table1_with_twenty_private_tests_and_eight_failures_shown():
+    table1 = {tuple(sorted(o.items())): cfg for o, cfg in points("table1")}
+    jobs = points("private_feedback")
+    assert grid(jobs, "model", "protocol", "eval.split") == product(MODELS, PROTOCOLS, ["valid", "test"])
+    for overrides, cfg in jobs:
+        rollout = RolloutConfig.from_config(cfg.rollout, cfg.eval.temperature, cfg.eval.top_p)
+        assert (rollout.feedback_tests, rollout.max_failures_shown, rollout.feedback) == ("private", 8, "execution")
+        public = table1[tuple(sorted({**overrides, "experiment": "table1"}.items()))]
+        expected = without_run_specifics(public)
+        expected["rollout"] |= {"feedback_tests": "private", "max_failures_shown": 8}
+        assert without_run_specifics(cfg) == expected  # also single_turn_baseline false, as table1
+
+
+def test_turn_limit_sweeps_one_to_ten_turns_with_true_and_random_feedback():
+    """Paper Fig. 4 left / C.2: turn limit 1..10 x {true, random} feedback x {pass@1, 10@100}."""
+    jobs = points("turn_limit")
+    assert grid(jobs, "model", "rollout.max_turns", "rollout.feedback", "protocol") == product(
+        ["llama31_8b", "rlef_8b"], [str(t) for t in range(1, 11)], ["execution", "random"], ["pass1", "10at100"])
+    for overrides, cfg in jobs:
+        turns = int(overrides["rollout.max_turns"])
+        rollout = RolloutConfig.from_config(cfg.rollout, cfg.eval.temperature, cfg.eval.top_p)
+        assert (rollout.max_turns, rollout.feedback) == (turns, overrides["rollout.feedback"])
+        assert (cfg.task, cfg.data.name, cfg.eval.split) == ("eval", "code_contests", "test")
+        drawn = rollouts_for_budget(cfg.eval.sample_budget, turns)
+        if overrides["protocol"] == "pass1":  # one rollout, however many turns it takes
+            assert (cfg.eval.submissions, drawn, cfg.eval.temperature, cfg.eval.top_p) == (1, 1, 0.2, 0.95)
+        else:
+            assert_protocol(cfg, "10at100")
+            assert drawn == 100 // turns <= cfg.eval.rollouts_per_problem
+
+
+def test_sweep_plan_expands_a_sweep_as_hydras_basic_sweeper_does(tmp_path):
+    """The dry run lists the jobs Hydra's own sweeper hands its launcher, in its order, including
+    a command-line value that replaces one of the experiment's sweep axes."""
+    from hydra._internal.callbacks import Callbacks
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.plugins.launcher import Launcher
+    from hydra.types import HydraContext
+
+    class Recorder(Launcher):
+        def __init__(self) -> None:
+            self.jobs: list[list[str]] = []
+
+        def setup(self, **kwargs) -> None: ...
+
+        def launch(self, job_overrides, initial_job_idx):
+            self.jobs += [list(job) for job in job_overrides]
+            return []
+
+    overrides = ["experiment=table1", "launcher=slurm", "eval.split=test"]
+    primary, planned, _ = sweep_jobs(overrides, CONF)
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        sweeper = BasicSweeper(max_batch_size=None, params=dict(primary.hydra.sweeper.params))
+        with open_dict(primary):
+            primary.hydra.sweep.dir = str(tmp_path)  # where the sweeper saves multirun.yaml
+        sweeper.config, sweeper.launcher = primary, Recorder()
+        sweeper.hydra_context = HydraContext(config_loader=GlobalHydra.instance().config_loader(),
+                                             callbacks=Callbacks())
+        sweeper.sweep(arguments=overrides)
+    assert sweeper.launcher.jobs == planned and len(planned) == 8
+
+
+def test_sweep_plan_prints_the_slurm_resources_and_one_entry_per_job(capsys, monkeypatch):
+    monkeypatch.setenv("RLEF_SLURM_PARTITION", "h100")
+    plan_main(["experiment=table4", "launcher=slurm", "--config-dir", str(CONF)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "12 jobs, launcher SlurmLauncher"
+    assert "partition=h100" in lines[1] and "gpus_per_node=1" in lines[1] and "timeout_min=1440" in lines[1]
+    jobs = [line for line in lines if line.startswith("#")]
+    assert jobs[0] == "#0 model=llama31_8b protocol=1at3 eval.split=valid" and len(jobs) == 12
+    first = lines[lines.index(jobs[0]) + 1]
+    assert "task=eval" in first and "data.name=code_contests" in first and "eval.single_turn_baseline=True" in first
+
+
+def test_sweep_plan_fails_on_a_job_that_cannot_compose():
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match="eval_set/code_contests_train"):
+        sweep_jobs(["experiment=table2", "eval_set=code_contests_valid,code_contests_train"], CONF)
+
+
+@pytest.mark.parametrize("experiment", ["table1", "table2", "table4", "no_feedback_rl", "private_feedback",
+                                        "turn_limit"])
+def test_paper_scale_evaluations_decode_as_far_as_training(experiment, monkeypatch):
+    """Llama 3.1 explains before it codes: an evaluation at the root's 512 tokens would cut replies
+    that training (2048, model/llama31_*.yaml) let finish, and score them as having no code."""
+    monkeypatch.setenv("RLEF_HUMANEVAL_PLUS", "/data/HumanEvalPlus.jsonl.gz")
+    monkeypatch.setenv("RLEF_MBPP_PLUS", "/data/MbppPlus.jsonl.gz")
+    for _, cfg in points(experiment):
+        assert cfg.rollout.max_new_tokens == 2048
