@@ -123,6 +123,7 @@ def test_the_table2_sweep_puts_each_benchmark_and_mode_in_its_own_column(tmp_pat
     header = ("| model | humaneval_plus single_turn | humaneval_plus multi_turn | mbpp_plus single_turn "
               "| mbpp_plus multi_turn |")
     assert header in lines and "experiment=table2" in md.read_text()
+    assert "Solve rate in %, 95% bootstrap CI over problems:" in lines  # one table: no title of its own
     body = lines[lines.index(header) + 2]
     assert body.startswith("| tiny_random | ") and body.count("[") == 4 and "-" not in body.split("|")[2:-1]
 

@@ -204,7 +204,7 @@ def tables(result: Sweep) -> str:
         part = [r for r in result.rows if tuple(r[k] for k in layout["tables"]) == title]
         head = " ".join(map(str, title))
         what = "solve rate in %, 95% bootstrap CI over problems"
-        parts.append((f"{head} ({what}):" if head else f"{what.capitalize()}:") + "\n\n"
+        parts.append((f"{head} ({what}):" if head else f"{what[0].upper()}{what[1:]}:") + "\n\n"
                      + pivot(part, layout["rows"], layout["columns"], result.identity))
     return "\n\n".join(parts)
 
