@@ -3,6 +3,8 @@
 and entropy), one panel each, against the iteration.
 
     python -m rlef.analysis.plots results/rlef_cpu_scale/h100/train_iterations.csv
+
+Also the figure of a sweep's table (sweep_figure, called by rlef.analysis.table: Fig. 4 left).
 """
 from __future__ import annotations
 
@@ -46,6 +48,36 @@ def training_curves(iterations_csv: Path, png: Path) -> Path:
         else:  # e.g. a run from before the metric was logged
             ax.text(0.5, 0.5, "not in this CSV", ha="center", va="center", transform=ax.transAxes)
     fig.suptitle(iterations_csv.stem, fontsize=10)
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return png
+
+
+def sweep_figure(series: dict[str, dict[str, list[tuple]]], x_label: str, title: str, png: Path) -> Path:
+    """Solve rate (%) against x, one panel per key of `series`, one line per key of a panel, the
+    95% bootstrap CI as a band (series: panel -> line -> [(x, rate, ci_low, ci_high)])."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.4), squeeze=False)
+    for ax, (panel, lines) in zip(axes[0], series.items()):
+        for line, points in lines.items():
+            xs = [p[0] for p in points]
+            drawn = ax.plot(xs, [100 * p[1] for p in points], marker="o", markersize=3, label=line)
+            ax.fill_between(xs, [100 * p[2] for p in points], [100 * p[3] for p in points],
+                            color=drawn[0].get_color(), alpha=0.2, linewidth=0)
+        ax.set_title(panel, fontsize=10)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel("solve rate (%)")
+        ax.set_ylim(bottom=0, top=max(1.0, ax.get_ylim()[1]))  # an all-zero panel still reads as 0%
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # turn limits are whole turns
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{title} (bands: 95% bootstrap CI over problems)", fontsize=10)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=120)

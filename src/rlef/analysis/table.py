@@ -1,34 +1,91 @@
-"""A sweep of evaluations -> one paper-style table: <target>.csv and <target>.md.
+"""A sweep of evaluations -> one paper-style table: <target>.csv, <target>.md (and <target>.png).
 
-    python src/run.py -m experiment=table1                       # writes multirun/<date>/<job>/
-    python -m rlef.analysis.table multirun/<date> results/table1/table
+    python src/run.py -m experiment=table2                       # writes multirun/<date>/<job>/
+    python -m rlef.analysis.table multirun/<date> results/table2/table
 
-Each job directory of the sweep is one cell: a model (its Hydra choice, e.g. rlef_8b), a split
-and a protocol (1@3 or 10@100). The CSV has one row per cell and mode, copied from the job's
-results.csv (the solve rate and its 95% bootstrap CI over problems, as task=eval computed them).
-The markdown pivots the multi-turn rows into the paper's layout (models down, split x metric
-across) and records the sweep's command. A job that did not finish (no metrics.json) is listed
-as missing instead of stopping the table: the cells that did finish are kept.
+Each job directory of the sweep is one evaluation; its results.csv has one row per inference
+mode (multi-turn, and single-turn at the same budget). A row is identified by what the results
+say about themselves (model choice, data, split, metric, mode) and by every sweep key whose value
+differs between the sweep's jobs (each job's .hydra/overrides.yaml: rollout.feedback for
+no_feedback_rl, eval_set for table2, where HumanEval+ and MBPP+ are both split "test"). The CSV
+has one row per job and mode, with the solve rate and its 95% bootstrap CI over problems as
+task=eval computed them. Two jobs with the same identity are refused. A job that did not finish
+(no metrics.json) is listed as missing, and the cells that did finish are kept.
+
+The markdown pivots those rows into the paper's layout, which the experiment declares beside its
+sweep, in a `table:` block of conf/experiment/<exp>.yaml (read back from the job's saved
+config.yaml): `tables` (one markdown table per value), `rows`, `columns`, each a list of row keys
+(a results column or a sweep key), and an optional `figure` (x, lines, panels). The layout lives
+in the experiment's YAML rather than in a mapping here because it names the sweep's keys, which
+that file sweeps a few lines above: they change together, a new experiment needs no code, and
+every job's saved config records the layout its sweep was meant to fill. Without a `table:`
+block the layout is Table 1's (DEFAULT_LAYOUT: models down, split x metric across, one table per
+mode), which table1 and private_feedback use.
+
+Paper numbers are not added: the repo holds none (experiments/table1.md: "We do not copy them").
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
 from rlef.provenance import produced_by, run_command, write_csv
 
+# Table 1's layout, for a sweep whose config has no `table:` block.
+DEFAULT_LAYOUT = {"tables": ["mode"], "rows": ["model"], "columns": ["split", "metric"], "figure": None}
+# What every row says about itself, from the job's results.csv (model: the Hydra choice).
+RESULT_KEYS = ("model", "data", "split", "metric", "mode")
+# Sweep keys the rows already carry under these names: no second column for them. (Not protocol:
+# pass1's metric is 1@T, so it changes with the turn limit while the protocol does not.)
+CARRIED = {"model": "model", "data": "data", "eval.split": "split"}
+# Value orders of the paper's tables, whichever jobs finished first; other keys: numbers ascending,
+# anything else in the order of the sweep's jobs (the order the experiment lists its values in).
+ORDERS = {"split": ["train", "valid", "test"], "mode": ["single_turn", "multi_turn"]}
 
-def job_rows(job: Path) -> list[dict]:
-    """The rows of one finished eval job, labelled with the model choice that produced them."""
+
+@dataclass(frozen=True)
+class Sweep:
+    rows: list[dict]  # one per finished job and mode, in job order
+    missing: list[str]  # jobs without metrics.json
+    axes: list[str]  # the sweep keys that identify a row beyond RESULT_KEYS
+    layout: dict  # tables / rows / columns / figure
+
+    @property
+    def identity(self) -> list[str]:
+        return ["model", *self.axes, "data", "split", "metric", "mode"]
+
+
+def overrides(job: Path) -> dict[str, str]:
+    """The job's own overrides (the command line's and its sweep point), key -> value as typed."""
+    path = job / ".hydra" / "overrides.yaml"
+    if not path.is_file():
+        return {}
+    pairs = (o.split("=", 1) for o in OmegaConf.load(path) if "=" in o)
+    return {key.lstrip("+~"): value for key, value in pairs}
+
+
+def setting(job: Path, key: str):
+    """A job's value for a sweep key: a config group's choice (model, protocol, eval_set), else the
+    resolved config's value (rollout.max_turns), else the override as typed."""
     choices = OmegaConf.load(job / ".hydra" / "hydra.yaml").hydra.runtime.choices
+    if key in choices:
+        return choices[key]
+    value = OmegaConf.select(OmegaConf.load(job / "config.yaml"), key, default=None)
+    return value if value is not None else overrides(job).get(key)
+
+
+def job_rows(job: Path, axes: list[str]) -> list[dict]:
+    """The rows of one finished eval job, labelled with the model choice and its value of each axis."""
     cfg = OmegaConf.load(job / "config.yaml")
     with (job / "results.csv").open() as f:
         results = list(csv.DictReader(f))
-    return [{"model": choices.model, "name_or_path": r["model"], "data": r["data"], "split": r["split"],
+    labels = {"model": setting(job, "model"), **{key: setting(job, key) for key in axes}}
+    return [{**labels, "name_or_path": r["model"], "data": r["data"], "split": r["split"],
              "metric": r["metric"], "mode": r["mode"], "solve_rate": float(r["solve_rate"]),
              "solve_rate_ci_low": float(r["solve_rate_ci_low"]),
              "solve_rate_ci_high": float(r["solve_rate_ci_high"]), "problems": int(r["problems"]),
@@ -36,51 +93,157 @@ def job_rows(job: Path) -> list[dict]:
              "job": job.name} for r in results]
 
 
-def sweep_rows(sweep: Path) -> tuple[list[dict], list[str]]:
-    """(rows of every finished job, names of the jobs that have no metrics.json)."""
+def layout_of(job: Path) -> dict:
+    """The experiment's `table:` block from the job's saved config, over Table 1's layout."""
+    block = OmegaConf.load(job / "config.yaml").get("table")
+    declared = OmegaConf.to_container(block) if block is not None else {}
+    unknown = set(declared) - set(DEFAULT_LAYOUT)
+    if unknown:
+        raise ValueError(f"{job}/config.yaml: table.{sorted(unknown)[0]} is not one of {sorted(DEFAULT_LAYOUT)}")
+    layout = {**DEFAULT_LAYOUT, **declared}
+    layout |= {part: _own(layout[part]) for part in ("tables", "rows", "columns")}
+    if layout["figure"]:
+        spec = layout["figure"]
+        layout["figure"] = {"x": _own([spec["x"]])[0], "lines": _own(spec.get("lines", [])),
+                            "panels": _own(spec.get("panels", []))}
+    return layout
+
+
+def _own(keys: list[str]) -> list[str]:
+    """Layout keys under the rows' own names (eval.split -> split)."""
+    return [CARRIED.get(k, k) for k in keys]
+
+
+def layout_keys(layout: dict) -> list[str]:
+    """Every key the layout's tables and figure group rows by."""
+    figure = layout["figure"] or {"x": None, "lines": [], "panels": []}
+    keys = [*layout["tables"], *layout["rows"], *layout["columns"], *figure["panels"], *figure["lines"], figure["x"]]
+    return [k for k in dict.fromkeys(keys) if k is not None]
+
+
+def read_sweep(sweep: Path) -> Sweep:
+    """Every finished job's rows, keyed by the sweep keys that vary between the jobs (each job's
+    overrides) and by those the layout names; one job per identity, or a ValueError."""
     jobs = sorted((p for p in sweep.iterdir() if (p / ".hydra").is_dir()), key=lambda p: (len(p.name), p.name))
     if not jobs:
         raise ValueError(f"{sweep} holds no sweep jobs (no <job>/.hydra): pass the multirun/<date> directory")
     finished = [j for j in jobs if (j / "metrics.json").is_file()]
-    rows = [row for job in finished for row in job_rows(job)]
-    cells = [(r["model"], r["split"], r["metric"], r["mode"]) for r in rows]
+    layout = layout_of(finished[0]) if finished else DEFAULT_LAYOUT
+    typed = [overrides(j) for j in jobs]
+    swept = [k for k in dict.fromkeys(k for o in typed for k in o) if len({o.get(k) for o in typed}) > 1]
+    axes = [k for k in dict.fromkeys([*swept, *layout_keys(layout)]) if k not in CARRIED and k not in RESULT_KEYS]
+    rows = [row for job in finished for row in job_rows(job, axes)]
+    unknown = [k for k in layout_keys(layout) if rows and all(r.get(k) is None for r in rows)]
+    if unknown:
+        raise ValueError(f"{sweep}: the table layout names {unknown[0]}, which no job has (a typo in table:?)")
+    result = Sweep(rows, [j.name for j in jobs if j not in finished], axes, layout)
+    cells = [tuple(str(r[k]) for k in result.identity) for r in rows]
     twice = {c for c in cells if cells.count(c) > 1}
     if twice:
-        raise ValueError(f"{sweep}: more than one job scored the same cell {sorted(twice)[0]}")
-    return rows, [j.name for j in jobs if j not in finished]
+        raise ValueError(f"{sweep}: more than one job scored the same cell {sorted(twice)[0]} "
+                         f"({', '.join(result.identity)})")
+    return result
 
 
-def pivot(rows: list[dict], mode: str = "multi_turn") -> str:
-    """Markdown: one line per model, one column per (split, metric), 'rate [low, high]' in %."""
-    rows = [r for r in rows if r["mode"] == mode]
-    models = list(dict.fromkeys(r["model"] for r in rows))
-    in_paper_order = sorted(rows, key=lambda r: (r["split"] != "valid", int(r["metric"].split("@")[1])))
-    columns = list(dict.fromkeys((r["split"], r["metric"]) for r in in_paper_order))  # valid 1@3 first
-    cell = {(r["model"], r["split"], r["metric"]): r for r in rows}
+def sweep_rows(sweep: Path) -> tuple[list[dict], list[str]]:
+    """(rows of every finished job, names of the jobs that have no metrics.json)."""
+    result = read_sweep(sweep)
+    return result.rows, result.missing
 
-    def show(r: dict | None) -> str:
-        if r is None:
-            return "-"
-        return f"{100 * r['solve_rate']:.1f} [{100 * r['solve_rate_ci_low']:.1f}, {100 * r['solve_rate_ci_high']:.1f}]"
-    lines = ["| model | " + " | ".join(f"{s} {m}" for s, m in columns) + " |",
-             "|---|" + "---|" * len(columns)]
-    lines += [f"| {m} | " + " | ".join(show(cell.get((m, s, k))) for s, k in columns) + " |" for m in models]
+
+def _rank(rows: list[dict], key: str):
+    """A sort key for the values of `key` (see ORDERS)."""
+    values = list(dict.fromkeys(r[key] for r in rows))
+    if key == "metric":  # n@k: by the budget k, then n (1@3 before 10@100)
+        return lambda v: tuple(int(x) for x in reversed(str(v).split("@")))
+    if key in ORDERS:
+        return lambda v: (ORDERS[key].index(v) if v in ORDERS[key] else len(ORDERS[key]), values.index(v))
+    try:
+        numbers = {v: float(v) for v in values}
+        return numbers.__getitem__
+    except (TypeError, ValueError):
+        return values.index
+
+
+def combos(rows: list[dict], keys: list[str]) -> list[tuple]:
+    """The value combinations of `keys` that some row has, in the paper's order."""
+    ranks = [_rank(rows, k) for k in keys]
+    present = dict.fromkeys(tuple(r[k] for k in keys) for r in rows)
+    return sorted(present, key=lambda c: tuple(rank(v) for rank, v in zip(ranks, c)))
+
+
+def show(r: dict | None) -> str:
+    if r is None:
+        return "-"
+    return f"{100 * r['solve_rate']:.1f} [{100 * r['solve_rate_ci_low']:.1f}, {100 * r['solve_rate_ci_high']:.1f}]"
+
+
+def pivot(rows: list[dict], row_keys: list[str], column_keys: list[str], identity: list[str]) -> str:
+    """Markdown: one line per combination of row_keys, one column per combination of column_keys,
+    'rate [low, high]' in %; a cell no job scored is '-'."""
+    columns = combos(rows, column_keys)
+    cell: dict[tuple, dict] = {}
+    for r in rows:
+        at = (tuple(r[k] for k in row_keys), tuple(r[k] for k in column_keys))
+        if at in cell:
+            differ = [k for k in identity if cell[at][k] != r[k]]
+            raise ValueError(f"two rows fall in one cell of the table; they differ in {', '.join(differ)}: "
+                             "name it in the experiment's table.tables, table.rows or table.columns")
+        cell[at] = r
+    lines = ["| " + " | ".join(row_keys) + " | " + " | ".join(" ".join(map(str, c)) for c in columns) + " |",
+             "|---|" + "---|" * (len(row_keys) - 1 + len(columns))]
+    lines += ["| " + " | ".join(map(str, label)) + " | " + " | ".join(show(cell.get((label, c))) for c in columns)
+              + " |" for label in combos(rows, row_keys)]
     return "\n".join(lines)
 
 
+def tables(result: Sweep) -> str:
+    """One pivoted markdown table per value combination of the layout's `tables` keys."""
+    layout, parts = result.layout, []
+    for title in combos(result.rows, layout["tables"]):
+        part = [r for r in result.rows if tuple(r[k] for k in layout["tables"]) == title]
+        head = " ".join(map(str, title))
+        what = "solve rate in %, 95% bootstrap CI over problems"
+        parts.append((f"{head} ({what}):" if head else f"{what[0].upper()}{what[1:]}:") + "\n\n"
+                     + pivot(part, layout["rows"], layout["columns"], result.identity))
+    return "\n\n".join(parts)
+
+
+def figure_series(result: Sweep) -> dict[str, dict[str, list[tuple]]]:
+    """panel -> line -> [(x, rate, ci_low, ci_high)] sorted by x, for the layout's figure."""
+    spec = result.layout["figure"]
+    rank = _rank(result.rows, spec["x"])
+    series: dict[str, dict[str, list[tuple]]] = {}
+    for r in result.rows:
+        panel = " ".join(str(r[k]) for k in spec["panels"])
+        line = " ".join(str(r[k]) for k in spec["lines"])
+        series.setdefault(panel, {}).setdefault(line, []).append(
+            (r[spec["x"]], r["solve_rate"], r["solve_rate_ci_low"], r["solve_rate_ci_high"]))
+    for lines in series.values():
+        for points in lines.values():
+            points.sort(key=lambda p: rank(p[0]))
+    return series
+
+
 def write(sweep: Path, target: Path) -> list[Path]:
-    rows, missing = sweep_rows(sweep)
-    if not rows:
+    result = read_sweep(sweep)
+    if not result.rows:
         raise ValueError(f"{sweep}: no job has finished (none has metrics.json)")
+    body = tables(result)  # before any file is written: a layout that merges cells fails here
+    rows = result.rows
     written = [write_csv(rows, target.with_suffix(".csv")), target.with_suffix(".md")]
     info = json.loads((sweep / rows[0]["job"] / "run_info.json").read_text())
-    modes = list(dict.fromkeys(r["mode"] for r in rows))
-    tables = "\n\n".join(f"{mode} (solve rate in %, 95% bootstrap CI over problems):\n\n{pivot(rows, mode)}"
-                         for mode in modes)
+    if result.layout["figure"]:
+        from rlef.analysis.plots import sweep_figure
+
+        spec = result.layout["figure"]
+        written.append(sweep_figure(figure_series(result), spec["x"], target.name, target.with_suffix(".png")))
+    figure = f"Figure: `{written[2].name}`.\n\n" if len(written) > 2 else ""
     written[1].write_text(
         produced_by(target.name, [run_command(info), f"python -m rlef.analysis.table {sweep} {target}"], info)
-        + f"\n{tables}\n\n" + (f"Jobs without results (not finished): {', '.join(missing)}.\n\n" if missing else "")
-        + f"File: `{written[0].name}` (one row per model, split, metric and mode).\n")
+        + f"\n{body}\n\n" + (f"Jobs without results (not finished): {', '.join(result.missing)}.\n\n"
+                             if result.missing else "")
+        + figure + f"File: `{written[0].name}` (one row per {', '.join(result.identity[:-1])} and mode).\n")
     return written
 
 

@@ -1,0 +1,149 @@
+"""The table step on sweeps whose jobs differ in more than model, split and metric (table2's
+benchmarks, turn_limit's turn limit and feedback): cells keyed by the sweep's own keys, laid out
+as the experiment's `table:` block says. Table 1's layout: tests/test_table.py."""
+import csv
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from rlef.analysis.table import figure_series, read_sweep, sweep_rows, write
+
+ROOT = Path(__file__).resolve().parents[1]
+FIELDS = ["mode", "turns", "metric", "solve_rate", "solve_rate_ci_low", "solve_rate_ci_high", "problems",
+          "model", "data", "split", "temperature"]
+TINY = ["model=tiny_random", "eval.max_problems=1", "eval.rollouts_per_problem=1", "rollout.max_new_tokens=8",
+        "execution.workers=2"]
+
+
+def job(sweep: Path, name: str, overrides: dict, rate: float, table: dict | None = None, with_overrides=True):
+    """A finished eval job as task=eval leaves it: its overrides, choices, config and results."""
+    path = sweep / name
+    (path / ".hydra").mkdir(parents=True)
+    if with_overrides:
+        OmegaConf.save(OmegaConf.create([f"{k}={v}" for k, v in overrides.items()]), path / ".hydra" / "overrides.yaml")
+    OmegaConf.save(OmegaConf.create({"hydra": {"runtime": {"choices": {"model": "rlef_8b_no_feedback"}}}}),
+                   path / ".hydra" / "hydra.yaml")
+    cfg = {"eval": {"rollouts_per_problem": 200}, "rollout": {"feedback": overrides["rollout.feedback"]}}
+    OmegaConf.save(OmegaConf.create(cfg | ({"table": table} if table else {})), path / "config.yaml")
+    with (path / "results.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerow({"mode": "multi_turn", "turns": 3, "metric": "1@3", "solve_rate": rate,
+                         "solve_rate_ci_low": rate - 0.05, "solve_rate_ci_high": rate + 0.05, "problems": 117,
+                         "model": "/ckpt", "data": "code_contests", "split": "test", "temperature": 0.2})
+    (path / "metrics.json").write_text("{}")
+    (path / "run_info.json").write_text(json.dumps({"git_sha": "abc", "git_dirty": False, "host": "h",
+                                                    "started": "now", "argv": ["src/run.py", "-m"]}))
+
+
+NO_FEEDBACK_RL = {"rows": ["model", "rollout.feedback"], "columns": ["split", "metric"]}
+
+
+def test_jobs_that_differ_only_in_a_swept_key_are_two_cells(tmp_path):
+    """no_feedback_rl: the same model, split and metric, with and without feedback at inference."""
+    for name, feedback, rate in (("0", "none", 0.1), ("1", "execution", 0.3)):
+        job(tmp_path / "s", name, {"rollout.feedback": feedback, "eval.split": "test"}, rate, NO_FEEDBACK_RL)
+    csv_path, md = write(tmp_path / "s", tmp_path / "t")
+    with csv_path.open() as f:
+        assert [(r["rollout.feedback"], r["solve_rate"]) for r in csv.DictReader(f)] == [("none", "0.1"),
+                                                                                          ("execution", "0.3")]
+    text = md.read_text()
+    assert "| model | rollout.feedback | test 1@3 |" in text
+    assert "| rlef_8b_no_feedback | none | 10.0 [5.0, 15.0] |" in text
+    assert "| rlef_8b_no_feedback | execution | 30.0 [25.0, 35.0] |" in text
+
+
+def test_without_the_jobs_own_overrides_the_same_two_jobs_collide(tmp_path):
+    """What table1's keys alone (model, split, metric, mode) would do with them."""
+    for name, feedback in (("0", "none"), ("1", "execution")):
+        job(tmp_path / "s", name, {"rollout.feedback": feedback}, 0.1, with_overrides=False)
+    with pytest.raises(ValueError, match="same cell"):
+        sweep_rows(tmp_path / "s")
+
+
+def test_a_layout_without_room_for_a_swept_key_is_refused_by_name(tmp_path):
+    for name, feedback in (("0", "none"), ("1", "execution")):
+        job(tmp_path / "s", name, {"rollout.feedback": feedback}, 0.1, {"rows": ["model"]})
+    with pytest.raises(ValueError, match="differ in rollout.feedback"):
+        write(tmp_path / "s", tmp_path / "t")
+    assert not (tmp_path / "t.csv").exists()  # nothing half-written
+
+
+def test_a_layout_naming_a_key_no_job_has_is_refused(tmp_path):
+    job(tmp_path / "s", "0", {"rollout.feedback": "none"}, 0.1, {"rows": ["model", "rollout.feedbak"]})
+    with pytest.raises(ValueError, match="rollout.feedbak, which no job has"):
+        sweep_rows(tmp_path / "s")
+
+
+def run_sweep(tmp_path: Path, *overrides: str, env: dict | None = None) -> Path:
+    """The real `python src/run.py -m ...` on tiny_random, one problem, one rollout per job."""
+    sweep = tmp_path / "sweep"
+    command = [sys.executable, str(ROOT / "src/run.py"), "-m", *overrides, *TINY, f"hydra.sweep.dir={sweep}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT,
+                         env={**os.environ, **(env or {})})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return sweep
+
+
+def evalplus_files(tmp_path: Path) -> dict[str, str]:
+    """One problem each of HumanEval+ and MBPP+, in EvalPlus's release schema."""
+    add = {"task_id": "HumanEval/53", "entry_point": "add", "atol": 0, "contract": "",
+           "prompt": 'def add(x: int, y: int):\n    """Add two numbers x and y"""\n',
+           "canonical_solution": "    return x + y\n", "test": "", "base_input": [[0, 1], [2, 3]],
+           "plus_input": [[5, -5]]}
+    similar = {"task_id": "Mbpp/2", "entry_point": "similar_elements", "atol": 0,
+               "prompt": '"""\nWrite a function to find the shared elements from the given two lists.\n"""',
+               "canonical_solution": "\ndef similar_elements(a, b):\n  return tuple(set(a) & set(b))\n",
+               "test": [], "base_input": [[[3, 4], [4, 10]]], "plus_input": [[[], [1]]]}
+    paths = {"RLEF_HUMANEVAL_PLUS": tmp_path / "HumanEvalPlus.jsonl.gz", "RLEF_MBPP_PLUS": tmp_path / "MbppPlus.jsonl"}
+    with gzip.open(paths["RLEF_HUMANEVAL_PLUS"], "wt") as f:
+        f.write(json.dumps(add) + "\n")
+    paths["RLEF_MBPP_PLUS"].write_text(json.dumps(similar) + "\n")
+    return {k: str(v) for k, v in paths.items()}
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_the_table2_sweep_puts_each_benchmark_and_mode_in_its_own_column(tmp_path):
+    """HumanEval+ and MBPP+ are both split test at 1@3: only the sweep's eval_set tells them apart."""
+    sweep = run_sweep(tmp_path, "experiment=table2", "eval_set=humaneval_plus,mbpp_plus", env=evalplus_files(tmp_path))
+    result = read_sweep(sweep)
+    old_keys = [(r["model"], r["split"], r["metric"], r["mode"]) for r in result.rows]
+    assert len(set(old_keys)) == 2 < len(old_keys)  # table1's identity would merge the benchmarks
+    cells = {(r["eval_set"], r["mode"]): r["data"] for r in result.rows}
+    assert cells == {(b, m): b for b in ("humaneval_plus", "mbpp_plus") for m in ("single_turn", "multi_turn")}
+    _, md = write(sweep, tmp_path / "results" / "table2")
+    lines = md.read_text().splitlines()
+    header = ("| model | humaneval_plus single_turn | humaneval_plus multi_turn | mbpp_plus single_turn "
+              "| mbpp_plus multi_turn |")
+    assert header in lines and "experiment=table2" in md.read_text()
+    assert "Solve rate in %, 95% bootstrap CI over problems:" in lines  # one table: no title of its own
+    body = lines[lines.index(header) + 2]
+    assert body.startswith("| tiny_random | ") and body.count("[") == 4 and "-" not in body.split("|")[2:-1]
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_the_turn_limit_sweep_tabulates_and_plots_limit_against_feedback(tmp_path):
+    """Two turn limits x true and random feedback, pass@1: rows by limit, columns by feedback."""
+    sweep = run_sweep(tmp_path, "experiment=turn_limit", "data=rlef_mini", "rollout.max_turns=1,2", "protocol=pass1")
+    csv_path, md, png = write(sweep, tmp_path / "results" / "turn_limit")
+    with csv_path.open() as f:
+        rows = list(csv.DictReader(f))
+    assert sorted((r["rollout.max_turns"], r["rollout.feedback"], r["metric"]) for r in rows) == [
+        ("1", "execution", "1@1"), ("1", "random", "1@1"), ("2", "execution", "1@2"), ("2", "random", "1@2")]
+    text = md.read_text()
+    assert "tiny_random multi_turn (solve rate" in text
+    assert "| rollout.max_turns | execution pass1 | random pass1 |" in text
+    assert sum(line.startswith(("| 1 | ", "| 2 | ")) and line.count("[") == 2 for line in text.splitlines()) == 2
+    series = figure_series(read_sweep(sweep))
+    assert list(series) == ["pass1"]
+    assert {line: [p[0] for p in points] for line, points in series["pass1"].items()} == {
+        "tiny_random execution": [1, 2], "tiny_random random": [1, 2]}
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
