@@ -59,3 +59,8 @@ def executor():
     _bwrap_or_skip()
     with Executor(workers=2, isolation="bwrap") as ex:
         yield ex
+
+
+@pytest.fixture(scope="session")
+def vllm_executable() -> str:
+    return vllm_bin()
