@@ -269,3 +269,16 @@ def test_stop_after_code_is_refused_for_an_api_model_before_anything_starts(tmp_
     with pytest.raises(BadInput, match="rollout.stop_after_code=false with model.kind=openai"):
         openai_backend(cfg, tmp_path)
     assert not (tmp_path / "requests.jsonl").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", [((200, 503),)], indirect=True)
+def test_a_server_that_stays_down_ends_the_eval_in_one_line_and_keeps_what_it_answered(server, tmp_path):
+    run = tmp_path / "eval"
+    command = eval_command(server.url, run, "model.max_attempts=2", "model.concurrency=1")
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 3 and "Traceback" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {server.url}: multi_turn/") and "failed 2 times, last: HTTP 503" in last
+    answered = [line for line in log_lines(run / "requests.jsonl") if line["reply"] is not None]
+    assert len(answered) == 1  # the one reply that came back is kept for the rerun
