@@ -87,10 +87,10 @@ def vllm_server(vllm_executable, tmp_path_factory):
         stop(process)
 
 
-def run_eval(run_dir: Path, *overrides: str) -> dict:
+def run_eval(run_dir: Path, *overrides: str, env: dict | None = None) -> dict:
     command = [sys.executable, str(ROOT / "src/run.py"), *COMMON, *overrides, f"hydra.run.dir={run_dir}"]
     out = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=ROOT,
-                         env=os.environ | {KEY_ENV: KEY})
+                         env=os.environ | {KEY_ENV: KEY} | (env or {}))
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads((run_dir / "metrics.json").read_text())
 
@@ -120,6 +120,7 @@ def check_episodes(samples: list[dict]) -> None:
 @pytest.mark.vllm
 @pytest.mark.sandbox
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # server start-up, two evaluations through it and one in-process
 def test_vllm_serve_runs_the_protocol_resumes_without_resampling_and_matches_our_backend(vllm_server, tmp_path):
     url, server_log = vllm_server
     api = ["model=openai", f"model.base_url={url}", f"model.name_or_path={NAME}", f"model.api_key_env={KEY_ENV}"]
@@ -141,7 +142,10 @@ def test_vllm_serve_runs_the_protocol_resumes_without_resampling_and_matches_our
     untimed = [[{k: v for k, v in r.items() if k != "seconds"} for r in m["results"]] for m in (metrics, rerun)]
     assert lines(run / "samples.jsonl") == samples and untimed[0] == untimed[1]
 
-    hf = run_eval(tmp_path / "hf", "model=smollm2_135m", "eval.single_turn_baseline=false")
+    # One OpenMP thread, as vLLM's CPU server uses for itself: two spinning threads on a 2-core
+    # machine that is busy elsewhere crawl (minutes per turn), one does not.
+    hf = run_eval(tmp_path / "hf", "model=smollm2_135m", "eval.single_turn_baseline=false",
+                  env={"OMP_NUM_THREADS": "1"})
     hf_multi = hf["results"][0]
     hf_samples = lines(tmp_path / "hf" / "samples.jsonl")
     ours = {s["problem"]: s["turns"] for s in hf_samples}

@@ -96,10 +96,14 @@ def _run_mode(runner: EpisodeRunner, problems, repeats: int, label: str) -> tupl
         for i in range(0, len(work), chunk):
             episodes += runner.run(work[i:i + chunk], on_turn=lambda t, live: bar.update(
                 task, status=f"turn {t + 1} done, {live} continue"), keys=keys[i:i + chunk])
+            if not runner.counts_tokens:  # a chat API: no token ids, no rate
+                bar.update(task, completed=len(episodes), status="chat API")
+                log.info("%s: %d/%d episodes", label, len(episodes), len(work))
+                continue
             tokens = sum(len(t.response) for e in episodes for t in e.turns)
-            rate = f"{tokens / (time.time() - start):.0f} generated tok/s" if runner.counts_tokens else "chat API"
-            bar.update(task, completed=len(episodes), status=rate)
-            log.info("%s: %d/%d episodes, %s", label, len(episodes), len(work), rate)
+            rate = tokens / (time.time() - start)
+            bar.update(task, completed=len(episodes), status=f"{rate:.0f} tok/s")
+            log.info("%s: %d/%d episodes, %.0f generated tok/s", label, len(episodes), len(work), rate)
     tokens = sum(len(t.response) for e in episodes for t in e.turns) if runner.counts_tokens else None
     return episodes, time.time() - start, tokens
 
