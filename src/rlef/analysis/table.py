@@ -69,22 +69,22 @@ def overrides(job: Path) -> dict[str, str]:
     return {key.lstrip("+~"): value for key, value in pairs}
 
 
-def setting(job: Path, key: str):
+def setting(key: str, choices, cfg, typed: dict[str, str]):
     """A job's value for a sweep key: a config group's choice (model, protocol, eval_set), else the
     resolved config's value (rollout.max_turns), else the override as typed."""
-    choices = OmegaConf.load(job / ".hydra" / "hydra.yaml").hydra.runtime.choices
     if key in choices:
         return choices[key]
-    value = OmegaConf.select(OmegaConf.load(job / "config.yaml"), key, default=None)
-    return value if value is not None else overrides(job).get(key)
+    value = OmegaConf.select(cfg, key, default=None)
+    return value if value is not None else typed.get(key)
 
 
 def job_rows(job: Path, axes: list[str]) -> list[dict]:
     """The rows of one finished eval job, labelled with the model choice and its value of each axis."""
-    cfg = OmegaConf.load(job / "config.yaml")
+    cfg = OmegaConf.load(job / "config.yaml")  # read once per job, not once per key
+    choices, typed = OmegaConf.load(job / ".hydra" / "hydra.yaml").hydra.runtime.choices, overrides(job)
     with (job / "results.csv").open() as f:
         results = list(csv.DictReader(f))
-    labels = {"model": setting(job, "model"), **{key: setting(job, key) for key in axes}}
+    labels = {key: setting(key, choices, cfg, typed) for key in ("model", *axes)}
     return [{**labels, "name_or_path": r["model"], "data": r["data"], "split": r["split"],
              "metric": r["metric"], "mode": r["mode"], "solve_rate": float(r["solve_rate"]),
              "solve_rate_ci_low": float(r["solve_rate_ci_low"]),
