@@ -36,3 +36,20 @@ def test_two_banks_are_not_paired(tmp_path):
     zero = {c: [0.0] * 6 for c in ("true", "random", "none")}
     with pytest.raises(ValueError, match="different banks"):
         compare(probe_dir(tmp_path / "a", zero), probe_dir(tmp_path / "b", zero, bank="bank-2\n"))
+
+
+def test_seeds_are_pooled_item_by_item_and_must_share_the_bank(tmp_path):
+    zero = [0.0] * 6
+    runs = {name: probe_dir(tmp_path / name, {"true": t, "random": zero, "none": zero})
+            for name, t in (("a1", zero), ("b1", [1.0] * 6), ("a2", [0.5] * 6), ("b2", [0.5, 0, 0, 0, 0, 0]))}
+    one = {(r["subset"], r["metric"], r["quantity"]): r for r in compare(runs["a1"], runs["b1"], resamples=200)}
+    both = {(r["subset"], r["metric"], r["quantity"]): r
+            for r in compare(runs["a1"], runs["b1"], resamples=200, more=[(runs["a2"], runs["b2"])])}
+    key = ("all", "success_rate", "true")
+    assert one[key]["b_minus_a"] == pytest.approx(1.0) and one[key]["seeds"] == 1
+    # seed 2: B - A = 0 on item 0, -0.5 on the others; pooled per item: 0.5, 0.25 x 5
+    assert both[key]["b_minus_a"] == pytest.approx((0.5 + 5 * 0.25) / 6) and both[key]["seeds"] == 2
+    assert both[key]["a"] == pytest.approx(0.25)
+    other = probe_dir(tmp_path / "c", {"true": zero, "random": zero, "none": zero}, bank="bank-2\n")
+    with pytest.raises(ValueError, match="different banks"):
+        compare(runs["a1"], runs["b1"], resamples=200, more=[(runs["a2"], other)])

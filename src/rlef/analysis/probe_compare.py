@@ -1,8 +1,11 @@
 """Two probes of one bank -> their paired difference: did training change feedback use?
 
     python -m rlef.analysis.probe_compare outputs/probe/warm outputs/probe/rlef results/feedback_use/rlef_vs_warm
+    python -m rlef.analysis.probe_compare A B target --seed A2 B2   # two seeds of the same two arms, pooled
 
-Each argument is a task=probe run directory (probe.csv, probe_bank.jsonl). For every
+Each argument is a task=probe run directory (probe.csv, probe_bank.jsonl). With --seed, every
+(A, B) pair is another training seed of the same two arms on the same bank: B - A is averaged over
+the pairs item by item before the families are resampled, so "a" and "b" are means over seeds. For every
 temperature, subset (hidden / regular / all), metric (turn-2 success rate, reference log-prob
 per token) and quantity (true, random, none, true - random, true - none), B - A is taken item
 by item (the same failed first turn under the same condition), with a 95% CI that resamples
@@ -33,33 +36,48 @@ def read_probe(run_dir: Path) -> tuple[list[dict], str]:
     return rows, (run_dir / "probe_bank.jsonl").read_text()
 
 
-def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> list[dict]:
-    (rows_a, bank_a), (rows_b, bank_b) = read_probe(run_a), read_probe(run_b)
-    if bank_a != bank_b:
-        raise ValueError(f"{run_a} and {run_b} probed different banks: a paired difference needs one bank")
-    family_of = {r["item"]: r["family"] for r in rows_a}
+def _seed_mean(values: list[dict[int, float]]) -> dict[int, float]:
+    """Item -> mean over seeds; only items every seed has (a run cut short drops its missing items)."""
+    items = set.intersection(*(set(v) for v in values))
+    return {i: sum(v[i] for v in values) / len(values) for i in items}
+
+
+def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0,
+            more: list[tuple[Path, Path]] = ()) -> list[dict]:
+    pairs = [(run_a, run_b), *more]
+    probes = [(read_probe(a), read_probe(b)) for a, b in pairs]
+    for (a, b), ((_, bank_a), (_, bank_b)) in zip(pairs, probes):
+        if bank_a != bank_b or bank_a != probes[0][0][1]:
+            raise ValueError(f"{a} and {b} probed different banks: a paired difference needs one bank")
+    rows = [rows for pair in probes for rows, _ in pair]
+    family_of = {r["item"]: r["family"] for r in rows[0]}
     out = []
-    for temperature in sorted({r["temperature"] for r in rows_a} & {r["temperature"] for r in rows_b}, reverse=True):
+    for temperature in sorted(set.intersection(*({r["temperature"] for r in rs} for rs in rows)), reverse=True):
         for subset in SUBSETS:
             for metric in METRICS:
-                a, b = (item_values(rows, temperature, subset, metric) for rows in (rows_a, rows_b))
+                values = [item_values(rs, temperature, subset, metric) for rs in rows]
                 for quantity in QUANTITIES:
-                    if not a[quantity] or set(a[quantity]) != set(b[quantity]):
+                    per_run = [v[quantity] for v in values]
+                    if not all(per_run) or len({frozenset(v) for v in per_run}) > 1:
                         continue  # a subset the bank lacks, or a run cut short
-                    gaps = {i: b[quantity][i] - a[quantity][i] for i in a[quantity]}
+                    a, b = _seed_mean(per_run[0::2]), _seed_mean(per_run[1::2])
+                    gaps = {i: b[i] - a[i] for i in a}
                     e = cluster_bootstrap(gaps, family_of, resamples, seed)
                     out.append({"temperature": temperature, "subset": subset, "metric": metric, "quantity": quantity,
-                                "a": sum(a[quantity].values()) / len(gaps), "b": sum(b[quantity].values()) / len(gaps),
+                                "a": sum(a.values()) / len(gaps), "b": sum(b.values()) / len(gaps),
                                 "b_minus_a": e.mean, "ci_low": e.low, "ci_high": e.high, "items": len(gaps),
-                                "families": len({family_of[i] for i in gaps})})
+                                "families": len({family_of[i] for i in gaps}), "seeds": len(pairs)})
     if not out:
         raise ValueError(f"{run_a} and {run_b} share no temperature and subset with the same items")
     return out
 
 
 def main() -> None:
-    args = pair_parser(__doc__.splitlines()[0], "probe").parse_args()
-    rows = compare(args.run_a, args.run_b, args.resamples)
+    parser = pair_parser(__doc__.splitlines()[0], "probe")
+    parser.add_argument("--seed", nargs=2, type=Path, action="append", default=[], metavar=("A", "B"),
+                        help="another seed's run directories of the same two arms (repeatable)")
+    args = parser.parse_args()
+    rows = compare(args.run_a, args.run_b, args.resamples, more=[tuple(p) for p in args.seed])
     for r in rows:
         if r["metric"] == "success_rate" and r["subset"] != "all":
             print(f"T={r['temperature']:.2f} {r['subset']:<7} {r['quantity']:<17} {r['a']:.3f} -> {r['b']:.3f} "
