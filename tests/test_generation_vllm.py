@@ -63,6 +63,13 @@ def test_an_api_model_with_the_vllm_engine_is_refused():
         check_engine(compose_with("rollout.engine=vllm").rollout, "openai")
 
 
+def test_the_probe_refuses_the_vllm_engine_rather_than_ignore_it():
+    from rlef.tasks.probe import main
+
+    with pytest.raises(BadInput, match="task=probe samples with our HF decoder only"):
+        main(compose_with("task=probe", "rollout.engine=vllm"))
+
+
 @pytest.mark.skipif(vllm_available(), reason="vLLM is importable here")
 def test_without_vllm_the_engine_names_the_setup_command():
     with pytest.raises(BadInput, match="make setup-vllm"):
@@ -224,7 +231,7 @@ def test_a_tiny_training_run_on_the_vllm_engine_logs_its_syncs_and_shuts_it_down
 def test_eval_with_a_bad_engine_name_ends_in_one_error_line(tmp_path):
     cmd = [sys.executable, str(ROOT / "src" / "run.py"), "task=eval", "model=tiny_random", "rollout.engine=vlm",
            f"hydra.run.dir={tmp_path}"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)  # 4 min on a busy 2-core box
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("error: rollout.engine must be one of")
     assert not (tmp_path / "samples.jsonl").exists()
