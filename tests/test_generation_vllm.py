@@ -4,6 +4,7 @@ them, weights synced only when the policy changed (no vLLM needed); and, with vL
 the same greedy tokens, the sampled tokens' log-probs, and after an optimizer step and a sync, the new
 policy's log-probs rather than the old ones."""
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -235,3 +236,20 @@ def test_eval_with_a_bad_engine_name_ends_in_one_error_line(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("error: rollout.engine must be one of")
     assert not (tmp_path / "samples.jsonl").exists()
+
+
+@pytest.mark.vllm("in_process")
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_eval_on_the_vllm_engine_builds_one_engine_for_both_modes_and_counts_tokens(tmp_path):
+    cmd = [sys.executable, str(ROOT / "src" / "run.py"), "task=eval", "model=tiny_random", "model.head_dim=64",
+           "rollout.engine=vllm", "rollout.vllm.enforce_eager=true", "eval.max_problems=2",
+           "eval.rollouts_per_problem=1", "rollout.max_new_tokens=8", "eval.bootstrap_resamples=20",
+           "execution.workers=2", f"hydra.run.dir={tmp_path}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = done.stdout + done.stderr
+    assert log.count("vLLM engine up in") == 1 and "vLLM engine shut down" in log
+    results = json.loads((tmp_path / "metrics.json").read_text())["results"]
+    assert [r["mode"] for r in results] == ["multi_turn", "single_turn"]
+    assert all(r["tokens_per_s"] > 0 and r["episodes"] for r in results)

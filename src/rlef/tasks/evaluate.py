@@ -89,9 +89,16 @@ def _shared_backend(cfg: DictConfig, out: Path):
         tokenizer = load_tokenizer(cfg.model)
         model_dir = engine_model_dir(cfg.model, tokenizer, out / "vllm_model")
         dtype = attention_settings(cfg.model.dtype, cfg.model.attn)[0]
-        return vllm_backend(model_dir, dtype, GenerationConfig.from_pretrained(model_dir), tokenizer, cfg.rollout,
-                            cfg.seed)
+        return vllm_backend(model_dir, dtype, _generation_config(model_dir), tokenizer, cfg.rollout, cfg.seed)
     return contextlib.nullcontext()
+
+
+def _generation_config(model_dir: str) -> GenerationConfig | None:
+    """The stop ids a model directory adds to its tokenizer's EOS (None: it has no generation_config.json)."""
+    try:
+        return GenerationConfig.from_pretrained(model_dir)
+    except OSError:
+        return None
 
 
 def _policy(cfg: DictConfig, tokenizer):
