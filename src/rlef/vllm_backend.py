@@ -6,7 +6,9 @@ Layout: colocated. The engine runs inside the trainer's process (VLLM_ENABLE_V1_
 vLLM's in-process engine core) on the trainer's devices, one engine per training rank. After each PPO
 update `sync_weights` streams the policy's tensors into it through vLLM's in-place `reload_weights`
 (no file on disk, no second process), then drops the prefix cache, whose keys and values were computed
-with the old weights. The split layout (separate inference ranks, paper 3.1) is slurm/README.md's.
+with the old weights. vLLM logs "RotaryEmbedding: Failed to load weights" at each sync: its rotary
+cache is no checkpoint tensor, so it keeps the one it built (the tests' log-prob match after a sync
+covers it). The split layout (separate inference ranks, paper 3.1) is slurm/README.md's.
 
 Log-probs: vLLM's `processed_logprobs`, i.e. under softmax(logits / T), as HFBackend records them. With
 top_p < 1 vLLM renormalises over the nucleus and HFBackend does not; training samples at T = 1 without
