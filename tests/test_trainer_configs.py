@@ -159,6 +159,14 @@ def test_slurm_script_follows_the_allocation_it_runs_in():
     assert "workers: 16" in out  # sandbox workers per rank = the rank's CPUs, not the node's
 
 
+def test_the_split_layout_script_dry_runs_and_refuses_a_real_start():
+    out = _dry_run("8b_split.sh")
+    assert out.splitlines()[0].startswith("srun --nodes=1 --relative=0 ") and "experiment=rlef_8b_split" in out
+    assert "layout: split" in out and "engine: vllm" in out and "num_nodes: 1" in out
+    real = _script("8b_split.sh", DRY_RUN="0")
+    assert real.returncode == 2 and "designed (slurm/README.md) but not built" in real.stderr
+
+
 @pytest.mark.parametrize(("arm", "setting"), [("rlef_8b_single_turn", "mode: single_turn"),
                                               ("rlef_8b_no_feedback", "feedback: none")])
 def test_slurm_8b_script_trains_the_8b_arm_named_by_experiment_in_its_own_run(arm, setting):

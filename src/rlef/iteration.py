@@ -32,6 +32,7 @@ from rlef.data import Problem, problems_for_iteration
 from rlef.errors import BadInput
 from rlef.ppo import explained_variance
 from rlef.rollout import Episode, EpisodeRunner, RolloutConfig, episode_record, hf_backend
+from rlef.vllm_backend import VLLMBackend
 
 log = logging.getLogger(__name__)
 MODES = ("multi_turn", "single_turn")
@@ -129,11 +130,16 @@ def iteration_problems(train: Sequence[Problem], algo, seed: int, iteration: int
 
 
 def collect(policy, tokenizer, executor, problems: Sequence[Problem], config: RolloutConfig, rollout_cfg,
-            limits, seed: int, lockstep=None) -> list[Episode]:
+            limits, seed: int, lockstep=None, engine: VLLMBackend | None = None, version: int = 0) -> list[Episode]:
     """The episodes of `problems` (one each) under `config`, sampled with `policy` in eval mode.
-    `lockstep` (rlef.lightning.lockstep): ranks of a ZeRO-3-sharded policy run every forward together."""
+    `lockstep` (rlef.lightning.lockstep): ranks of a ZeRO-3-sharded policy run every forward together.
+    `engine` (rollout.engine=vllm): samples instead of our HF decoder, once it holds the weights after
+    `version` updates (engine_ready)."""
     policy.eval()
-    backend = hf_backend(policy, tokenizer, rollout_cfg.max_batch, rollout_cfg.stop_after_code, seed, lockstep)
+    if engine is None:
+        backend = hf_backend(policy, tokenizer, rollout_cfg.max_batch, rollout_cfg.stop_after_code, seed, lockstep)
+    else:
+        backend = engine_ready(engine, policy, version, seed)
     runner = EpisodeRunner(backend, tokenizer, executor, config, limits, seed, every_turn=lockstep is not None)
     with progress_bar() as bar:
         task = bar.add_task(f"rollouts ({len(problems)} episodes)", total=config.max_turns, status="")
@@ -143,8 +149,24 @@ def collect(policy, tokenizer, executor, problems: Sequence[Problem], config: Ro
             log.info("  turn %d done: %d episodes continue", turn + 1, live)
 
         episodes = runner.run(list(problems), on_turn=on_turn)
+    if engine is not None:
+        engine.sleep()  # the update needs the memory (GPUs; a no-op on CPU)
     policy.train()
     return episodes
+
+
+def engine_ready(engine: VLLMBackend, policy, version: int, seed: int) -> VLLMBackend:
+    """The colocated layout's weight sync: wake the engine and, if its weights are older than the
+    policy's (`version`: optimizer updates so far), load the policy's into it; that is after each PPO
+    update, and once at start or resume (the engine starts from the model's files). Reseeded per
+    iteration, as our HF decoder is."""
+    engine.wake_up()
+    if engine.weights_version != version:
+        engine.sync_weights(policy.state_dict().items(), version)
+    else:
+        engine.last_sync_s = 0.0
+    engine.reseed(seed)
+    return engine
 
 
 def scored_micro_batches(model, episodes: Sequence[Episode], filler: Sequence[Episode], algo, pad_id: int,

@@ -113,12 +113,30 @@ def load_tokenizer(model_cfg):
     return tokenizer
 
 
-def tiny_random_llama(vocab_size: int, seed: int = 0) -> LlamaForCausalLM:
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                         tie_word_embeddings=True)
+def tiny_random_llama(vocab_size: int, seed: int = 0, head_dim: int = 16) -> LlamaForCausalLM:
+    """4 heads of head_dim (2 key/value heads); vLLM's CPU attention refuses head_dim 16, tests of
+    rollout.engine=vllm set model.head_dim=64."""
+    config = LlamaConfig(vocab_size=vocab_size, hidden_size=4 * head_dim, intermediate_size=8 * head_dim,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=4096, tie_word_embeddings=True)
     torch.manual_seed(seed)
     return LlamaForCausalLM(config)
+
+
+def engine_model_dir(model_cfg, tokenizer, scratch: Path, policy=None) -> str:
+    """A directory (or hub id) a vLLM engine can start from: the model's own files, or for tiny_random
+    (no files) `policy` saved under `scratch`. Only the architecture and tokenizer matter when the
+    trainer syncs its weights in before the first rollout."""
+    if model_cfg.kind == "smollm2_gguf":
+        return str(smollm2_dir())
+    if model_cfg.kind == "hf":
+        return hf_source(model_cfg.name_or_path)
+    if model_cfg.kind != "tiny_random":
+        raise BadInput(f"rollout.engine=vllm cannot start from model.kind={model_cfg.kind}")
+    policy = policy if policy is not None else load_model(model_cfg, tokenizer, device="cpu")
+    policy.save_pretrained(scratch)
+    tokenizer.save_pretrained(scratch)
+    return str(scratch)
 
 
 def default_device() -> torch.device:
@@ -130,7 +148,7 @@ def load_model(model_cfg, tokenizer, device: torch.device | str | None = None):
     when there is one). Lightning moves the training module itself; eval and sft use this."""
     _needs_weights(model_cfg)
     if model_cfg.kind == "tiny_random":
-        model = tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0))
+        model = tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0), model_cfg.get("head_dim", 16))
     else:
         dtype, attn = attention_settings(model_cfg.dtype, model_cfg.attn)
         source = smollm2_dir() if model_cfg.kind == "smollm2_gguf" else hf_source(model_cfg.name_or_path)

@@ -16,6 +16,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import torch
+
 from rlef.data.problem import Problem, Test
 from rlef.errors import BadInput
 from rlef.execution.executor import Executor
@@ -38,9 +40,11 @@ from rlef.generation import (
     Reply,
     SamplingParams,
 )
+from rlef.vllm_backend import SETUP_HINT, EngineSettings, VLLMBackend, vllm_available
 
 FEEDBACK_MODES = ("execution", "random", "none")
 FEEDBACK_TESTS = ("public", "private")
+ENGINES = ("hf", "vllm")  # rollout.engine: HFBackend over the policy itself | VLLMBackend (rlef.vllm_backend)
 # The paper's private-test feedback ablation runs at most 20 private tests per turn (and lists at
 # most 8 failures: rollout.max_failures_shown). A constant, not a setting: it is that ablation's.
 PRIVATE_FEEDBACK_TESTS = 20
@@ -72,6 +76,20 @@ class RolloutConfig:
         return cls(max_turns=max_turns or rollout_cfg.max_turns, feedback=feedback or rollout_cfg.feedback,
                    sampling=SamplingParams(temperature, top_p, rollout_cfg.max_new_tokens),
                    max_failures_shown=rollout_cfg.max_failures_shown, feedback_tests=rollout_cfg.feedback_tests)
+
+
+def check_engine(rollout_cfg, model_kind: str) -> None:
+    """rollout.engine and rollout.vllm, in one line each, before any model or engine is loaded."""
+    if rollout_cfg.engine not in ENGINES:
+        raise BadInput(f"rollout.engine must be one of {ENGINES}, got {rollout_cfg.engine!r}")
+    if rollout_cfg.engine != "vllm":
+        return
+    if model_kind == "openai":
+        raise BadInput("rollout.engine=vllm runs our own model's weights; model.kind=openai is a chat server "
+                       "(which may itself be vLLM): leave rollout.engine=hf")
+    EngineSettings.from_config(rollout_cfg.vllm)
+    if not vllm_available():
+        raise BadInput(SETUP_HINT)
 
 
 def feedback_tests(problem: Problem, source: str) -> tuple[Test, ...]:
@@ -182,25 +200,39 @@ def judge_many(executor: Executor, items: Sequence[tuple[Problem, str, Sequence[
     return [ExecutionResult(tuple(t), isolation=i, skipped=s) for t, i, s in zip(merged, isolation, skipped)]
 
 
-def stop_token_ids(tokenizer, model) -> list[int]:
+def stop_token_ids(tokenizer, generation_config) -> list[int]:
     """The tokenizer's EOS plus the generation config's (Llama 3.1 ends turns on <|eot_id|>)."""
     ids = {tokenizer.eos_token_id}
-    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    configured = getattr(generation_config, "eos_token_id", None)
     ids |= set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
     return sorted(i for i in ids if i is not None)
 
 
-def hf_backend(model, tokenizer, max_batch: int, stop_after_code: bool, seed: int = 0, lockstep=None) -> HFBackend:
-    """The Hugging Face backend for episodes. stop_after_code ends a reply at its first complete
-    ```python block (a CPU-scale saving, not in the paper: the rest is prose nobody runs).
-    lockstep: see HFBackend (ZeRO-3-sharded policies)."""
+def _code_stop(tokenizer, stop_after_code: bool) -> tuple[list[int], Callable[[list[int]], bool]]:
+    """stop_after_code ends a reply at its first complete ```python block (a CPU-scale saving, not in
+    the paper: the rest is prose nobody runs). Checked only after a token containing a backtick."""
     check_ids = []
     if stop_after_code:
         check_ids = [i for token, i in tokenizer.get_vocab().items()
                      if "`" in tokenizer.convert_tokens_to_string([token])]
-    return HFBackend(model, stop_token_ids(tokenizer, model), tokenizer.pad_token_id, max_batch, seed,
-                     stop_check=lambda ids: has_closed_python_block(tokenizer.decode(ids)), check_ids=check_ids,
+    return check_ids, lambda ids: has_closed_python_block(tokenizer.decode(ids))
+
+
+def hf_backend(model, tokenizer, max_batch: int, stop_after_code: bool, seed: int = 0, lockstep=None) -> HFBackend:
+    """The Hugging Face backend for episodes. lockstep: see HFBackend (ZeRO-3-sharded policies)."""
+    check_ids, stop_check = _code_stop(tokenizer, stop_after_code)
+    return HFBackend(model, stop_token_ids(tokenizer, getattr(model, "generation_config", None)),
+                     tokenizer.pad_token_id, max_batch, seed, stop_check=stop_check, check_ids=check_ids,
                      lockstep=lockstep)
+
+
+def vllm_backend(model_dir: str, dtype: torch.dtype, generation_config, tokenizer, rollout_cfg,
+                 seed: int = 0) -> VLLMBackend:
+    """rollout.engine=vllm: a vLLM engine over `model_dir` (the policy's architecture; the trainer
+    syncs its weights in) with hf_backend's stops, so either engine samples the same kind of episode."""
+    check_ids, stop_check = _code_stop(tokenizer, rollout_cfg.stop_after_code)
+    return VLLMBackend(model_dir, stop_token_ids(tokenizer, generation_config), str(dtype).removeprefix("torch."),
+                       rollout_cfg.max_batch, seed, stop_check, check_ids, EngineSettings.from_config(rollout_cfg.vllm))
 
 
 def messages(episode: Episode) -> list[dict]:

@@ -41,6 +41,8 @@ from rlef.iteration import (
     write_rollouts,
 )
 from rlef.lightning.lockstep import Lockstep
+from rlef.models import attention_settings, engine_model_dir
+from rlef.rollout import vllm_backend
 from rlef.train_metrics import append_iteration, rollout_metrics, trim_metrics
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ class RLEFModule(L.LightningModule):
         self.tokenizer, self.executor, self.cfg, self.algo = tokenizer, executor, cfg, cfg.algo
         self.train_problems, self.valid_problems, self.run_dir = train_problems, valid_problems, Path(run_dir)
         self.best_val = float("-inf")
+        self.engine = None  # rollout.engine=vllm: the VLLMBackend, built at the first rollout (rollout_engine)
 
     def configure_model(self) -> None:
         """Lightning calls this inside strategy.model_sharded_context(): under ZeRO-3 that is
@@ -143,6 +146,8 @@ class RLEFModule(L.LightningModule):
                            self.tokenizer.pad_token_id)
         metrics = {**rollout_metrics(episodes, rollout_s), **stats, "iteration": float(iteration),
                    "time/update_s": time.time() - start - rollout_s}
+        if self.engine is not None:  # part of the rollout time
+            metrics["time/weight_sync_s"] = self.engine.last_sync_s
         metrics.update(self._maybe_validate(iteration))
         self.log_dict(metrics, on_step=True, on_epoch=False, sync_dist=False)
         if self.trainer.is_global_zero:
@@ -156,7 +161,28 @@ class RLEFModule(L.LightningModule):
         policy = self.model.policy
         lockstep = Lockstep(policy, self.device) if self.is_zero3() and self.trainer.world_size > 1 else None
         return collect(policy, self.tokenizer, self.executor, problems, config, self.cfg.rollout,
-                       Limits.from_config(self.cfg.execution), self._iteration_seed, lockstep)
+                       Limits.from_config(self.cfg.execution), self._iteration_seed, lockstep,
+                       self.rollout_engine(), self.global_step)
+
+    def rollout_engine(self):
+        """rollout.engine=vllm: one engine for the whole run (start-up takes minutes), built from the
+        model's files at the first rollout; collect() syncs the policy's weights into it."""
+        if self.cfg.rollout.engine != "vllm" or self.engine is not None:
+            return self.engine
+        policy = self.model.policy
+        model_dir = engine_model_dir(self.cfg.model, self.tokenizer, self.run_dir / "vllm_model", policy)
+        dtype = attention_settings(self.cfg.model.dtype, self.cfg.model.attn)[0]
+        self.engine = vllm_backend(model_dir, dtype, policy.generation_config, self.tokenizer, self.cfg.rollout,
+                                   self.cfg.seed)
+        return self.engine
+
+    def teardown(self, stage: str) -> None:
+        self.close_engine()
+
+    def close_engine(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
 
     # ---- checkpoint selection on valid (A.1: every 800 updates) ---------------------------
     def _maybe_validate(self, iteration: int) -> dict[str, float]:

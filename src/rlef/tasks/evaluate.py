@@ -24,15 +24,18 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from transformers import GenerationConfig
 
 from rlef.chat_api import UNAVAILABLE, openai_backend
 from rlef.data import load_problems
 from rlef.evaluation import Outcome, bootstrap, chrf, scores_by_problem, turn_category
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
-from rlef.models import load_model, load_tokenizer
+from rlef.generation import ChatBackend
+from rlef.models import attention_settings, engine_model_dir, load_model, load_tokenizer
 from rlef.provenance import record_run
-from rlef.rollout import Episode, EpisodeRunner, RolloutConfig, episode_record, hf_backend
+from rlef.rollout import Episode, EpisodeRunner, RolloutConfig, check_engine, episode_record, hf_backend, vllm_backend
+from rlef.vllm_backend import VLLMBackend
 
 log = logging.getLogger(__name__)
 
@@ -60,21 +63,42 @@ def turn_analysis(episodes: list[Episode]) -> dict:
             "chrf_successive_turns": {k: sum(v) / len(v) for k, v in similarity.items()}}
 
 
-def _runner(cfg: DictConfig, executor: Executor, turns: int, chat=None):
-    """chat: model.kind=openai's backend, shared by every mode (one connection pool, one request log)."""
-    if chat is None:
+def _runner(cfg: DictConfig, executor: Executor, turns: int, shared=None):
+    """shared: the backend every mode uses (_shared_backend); None: our HF backend, built here."""
+    if shared is None:
         tokenizer = load_tokenizer(cfg.model)
         model = _policy(cfg, tokenizer)
         backend = hf_backend(model, tokenizer, cfg.rollout.max_batch, cfg.rollout.stop_after_code, cfg.seed)
+    elif isinstance(shared, VLLMBackend):
+        tokenizer, backend = load_tokenizer(cfg.model), shared
+        backend.reseed(cfg.seed)  # each mode from the same seed, as a fresh HF backend would
     else:
-        tokenizer, backend = None, chat
+        tokenizer, backend = None, shared
     rollout = RolloutConfig.from_config(cfg.rollout, cfg.eval.temperature, cfg.eval.top_p, max_turns=turns)
     return EpisodeRunner(backend, tokenizer, executor, rollout, Limits.from_config(cfg.execution), cfg.seed)
 
 
-def _chat_backend(cfg: DictConfig, out: Path):
-    """model.kind=openai: the server is checked here, before the sandbox starts or anything is sampled."""
-    return openai_backend(cfg, out) if cfg.model.kind == "openai" else contextlib.nullcontext()
+def _shared_backend(cfg: DictConfig, out: Path):
+    """One backend for every mode, or a null context: model.kind=openai's (one connection pool, one
+    request log; the server is checked here, before the sandbox starts or anything is sampled), or
+    rollout.engine=vllm's engine (its start-up takes minutes), shut down on the way out."""
+    check_engine(cfg.rollout, cfg.model.kind)
+    if cfg.model.kind == "openai":
+        return openai_backend(cfg, out)
+    if cfg.rollout.engine == "vllm":
+        tokenizer = load_tokenizer(cfg.model)
+        model_dir = engine_model_dir(cfg.model, tokenizer, out / "vllm_model")
+        dtype = attention_settings(cfg.model.dtype, cfg.model.attn)[0]
+        return vllm_backend(model_dir, dtype, _generation_config(model_dir), tokenizer, cfg.rollout, cfg.seed)
+    return contextlib.nullcontext()
+
+
+def _generation_config(model_dir: str) -> GenerationConfig | None:
+    """The stop ids a model directory adds to its tokenizer's EOS (None: it has no generation_config.json)."""
+    try:
+        return GenerationConfig.from_pretrained(model_dir)
+    except OSError:
+        return None
 
 
 def _policy(cfg: DictConfig, tokenizer):
@@ -130,12 +154,12 @@ def main(cfg: DictConfig) -> dict:
     problems = load_problems(cfg.data, cfg.eval.split)[: cfg.eval.max_problems or None]
     turns = cfg.rollout.max_turns
     results, samples, families = [], [], {}
-    with _chat_backend(cfg, out) as chat, Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
+    with _shared_backend(cfg, out) as shared, Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
         modes = [("multi_turn", turns, cfg.eval.rollouts_per_problem)]
         if cfg.eval.single_turn_baseline and turns > 1:  # equal sample budget: turns x the rollouts
             modes.append(("single_turn", 1, cfg.eval.rollouts_per_problem * turns))
         for name, mode_turns, repeats in modes:
-            runner = _runner(cfg, executor, mode_turns, chat)
+            runner = _runner(cfg, executor, mode_turns, shared)
             episodes, seconds, tokens = _run_mode(runner, problems, repeats, name)
             scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, mode_turns)
             row = {**_summary(name, episodes, scores, cfg, mode_turns), "seconds": round(seconds, 1),
@@ -145,6 +169,7 @@ def main(cfg: DictConfig) -> dict:
             results.append(row)
             families[name] = _per_family(episodes, scores)
             samples += [{"mode": name, **episode_record(e)} for e in episodes]
+    chat = shared if isinstance(shared, ChatBackend) else None
     api = {} if chat is None else {"unavailable": UNAVAILABLE, "requests": {"sent": chat.sent, "reused": chat.reused}}
     _write(out, cfg, results, families, samples, api)
     return {"results": results, **api}

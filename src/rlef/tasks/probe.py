@@ -119,6 +119,9 @@ def add_logprobs(rows: list[dict], model, tokenizer, items, problems, chat) -> N
 
 def main(cfg: DictConfig) -> dict:
     check_settings(cfg.probe)
+    if cfg.rollout.engine != "hf":  # the probe scores its second turns with the same in-process model
+        raise BadInput(f"task=probe samples with our HF decoder only; rollout.engine={cfg.rollout.engine} is for "
+                       "task=train and task=eval")
     out = Path(HydraConfig.get().runtime.output_dir)
     record_run(out, cfg)
     problems = {p.id: p for p in load_problems(cfg.data, cfg.probe.split)[: cfg.probe.max_problems or None]}

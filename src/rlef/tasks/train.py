@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from rlef.data import load_problems
 from rlef.errors import BadInput
@@ -26,6 +26,7 @@ from rlef.lightning.module import RLEFModule
 from rlef.lightning.trainer import SIGTERMException, build_trainer
 from rlef.models import PolicyCritic, load_model, load_tokenizer
 from rlef.provenance import record_run
+from rlef.rollout import check_engine
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,24 @@ def check_algo(algo) -> None:
                          f"{algo.top_p}: training log-probs are those of the untempered policy")
 
 
+def check_engine_for_training(cfg) -> None:
+    """rollout.engine=vllm in training: what the colocated layout does not cover yet, in one line."""
+    if cfg.rollout.engine == "vllm":
+        _check_colocated(cfg)
+    check_engine(cfg.rollout, cfg.model.kind)
+
+
+def _check_colocated(cfg) -> None:
+    if cfg.algo.lora.enabled:
+        raise BadInput("rollout.engine=vllm syncs full weights (Hugging Face names); with algo.lora.enabled=true "
+                       "the adapters would have to be merged first: use rollout.engine=hf")
+    sharded = "deepspeed" in str(OmegaConf.select(cfg, "trainer.strategy._target_", default="")).lower()
+    if sharded or int(cfg.trainer.devices) * int(cfg.trainer.num_nodes) > 1:
+        raise BadInput("rollout.engine=vllm runs one in-process engine beside one unsharded training process; "
+                       "several ranks (DDP) or ZeRO-3 shards need vLLM's external launcher and a gathered sync, not "
+                       "done: use rollout.engine=hf, or the split layout of slurm/README.md")
+
+
 STOPPED_EXIT = 128 + signal.SIGTERM  # the shell's code for "terminated by SIGTERM"
 
 
@@ -90,6 +109,7 @@ def latest_checkpoint(folder: Path) -> Path | None:
 
 def main(cfg: DictConfig) -> dict:
     check_algo(cfg.algo)
+    check_engine_for_training(cfg)
     out = Path(HydraConfig.get().runtime.output_dir)
     record_run(out, cfg)
     torch.manual_seed(cfg.seed)
@@ -124,6 +144,7 @@ def main(cfg: DictConfig) -> dict:
             raise SystemExit(STOPPED_EXIT) from None
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # export and cleanup: the default, no Stopped
+            module.close_engine()
         module.export_policy(out / "policy")
     log.info("view the episodes: python -m rlef.viewer %s", out)
     return {"iterations": iterations, "run_dir": str(out)}
