@@ -137,6 +137,48 @@ def test_turn_limit_sweeps_one_to_ten_turns_with_true_and_random_feedback():
             assert drawn == 100 // turns <= cfg.eval.rollouts_per_problem
 
 
+def test_error_recovery_is_8b_before_and_after_rlef_with_true_and_random_feedback():
+    """Paper Fig. 3: {Instruct, RLEF} x {true, random feedback} x {valid, test}, multi-turn only,
+    20 rollouts per problem (3.1's count for analyses), tabulated by the per-turn analysis."""
+    jobs = points("error_recovery")
+    assert grid(jobs, "model", "rollout.feedback", "eval.split") == product(
+        ["llama31_8b", "rlef_8b"], ["execution", "random"], ["valid", "test"])
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.data.name, cfg.eval.split) == ("eval", "code_contests", overrides["eval.split"])
+        assert cfg.hydra.runtime.choices.model == overrides["model"] and cfg.rollout.max_turns == 3
+        assert cfg.rollout.feedback == overrides["rollout.feedback"]
+        assert_protocol(cfg, "1at3")
+        assert (cfg.eval.rollouts_per_problem, cfg.eval.single_turn_baseline) == (20, False)
+        assert cfg.table.analysis == "error_recovery"
+
+
+def test_chrf_is_8b_before_and_after_rlef_with_true_feedback():
+    """Paper Fig. 4 right: {Instruct, RLEF} x {valid, test}, true feedback, as error_recovery otherwise."""
+    jobs = points("chrf")
+    assert grid(jobs, "model", "eval.split") == product(["llama31_8b", "rlef_8b"], ["valid", "test"])
+    recovery = {(o["model"], o["eval.split"]): cfg for o, cfg in points("error_recovery")
+                if o["rollout.feedback"] == "execution"}
+    for overrides, cfg in jobs:
+        expected = without_run_specifics(recovery[(overrides["model"], overrides["eval.split"])])
+        expected["table"] |= {"analysis": "chrf", "rows": ["model"]}
+        assert without_run_specifics(cfg) == expected
+
+
+@pytest.mark.parametrize(("experiment", "feedbacks"), [("error_recovery_cpu", ["execution", "random"]),
+                                                      ("chrf_cpu", ["execution"])])
+def test_the_cpu_analysis_sweeps_compare_the_copy_warm_start_with_its_rlef_policy(experiment, feedbacks):
+    """CPU scale: the two models of `make reproduce` on rlef_mix's held-out families, 8 rollouts each."""
+    jobs = points(experiment, "launcher=local")
+    assert grid(jobs, "model", "rollout.feedback") == product(["smollm2_warm_copy", "smollm2_rlef_copy"], feedbacks)
+    paths = {"smollm2_warm_copy": "outputs/sft/feedback_warm_copy/model",
+             "smollm2_rlef_copy": "outputs/train/feedback_rlef_copy/policy"}
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.data.name, cfg.eval.split, cfg.model.kind) == ("eval", "rlef_mix", "test", "hf")
+        assert OmegaConf.to_container(cfg.model)["name_or_path"].endswith(paths[overrides["model"]] + "}")
+        assert (cfg.eval.rollouts_per_problem, cfg.eval.single_turn_baseline, cfg.rollout.max_turns) == (8, False, 3)
+        assert cfg.table.analysis == experiment.removesuffix("_cpu")
+
+
 def test_sweep_plan_expands_a_sweep_as_hydras_basic_sweeper_does(tmp_path):
     """The dry run lists the jobs Hydra's own sweeper hands its launcher, in its order, including
     a command-line value that replaces one of the experiment's sweep axes."""
@@ -189,7 +231,7 @@ def test_sweep_plan_fails_on_a_job_that_cannot_compose():
 
 
 @pytest.mark.parametrize("experiment", ["table1", "table2", "table4", "no_feedback_rl", "private_feedback",
-                                        "turn_limit"])
+                                        "turn_limit", "error_recovery", "chrf"])
 def test_paper_scale_evaluations_decode_as_far_as_training(experiment, monkeypatch):
     """Llama 3.1 explains before it codes: an evaluation at the root's 512 tokens would cut replies
     that training (2048, model/llama31_*.yaml) let finish, and score them as having no code."""
