@@ -81,10 +81,10 @@ def test_a_layout_naming_a_key_no_job_has_is_refused(tmp_path):
         sweep_rows(tmp_path / "s")
 
 
-def run_sweep(tmp_path: Path, *overrides: str, env: dict | None = None) -> Path:
+def run_sweep(tmp_path: Path, *overrides: str, env: dict | None = None, tiny: list[str] = TINY) -> Path:
     """The real `python src/run.py -m ...` on tiny_random, one problem, one rollout per job."""
     sweep = tmp_path / "sweep"
-    command = [sys.executable, str(ROOT / "src/run.py"), "-m", *overrides, *TINY, f"hydra.sweep.dir={sweep}"]
+    command = [sys.executable, str(ROOT / "src/run.py"), "-m", *overrides, *tiny, f"hydra.sweep.dir={sweep}"]
     out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT,
                          env={**os.environ, **(env or {})})
     assert out.returncode == 0, out.stderr[-3000:]
@@ -253,3 +253,47 @@ def test_the_cpu_analysis_sweeps_run_down_to_their_table_and_figure(tmp_path, ex
     else:
         assert "| tiny_random | random | 100.0 [100.0, 100.0] | 100.0 [100.0, 100.0] |" in text
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def run_task(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
+    """One `python src/run.py ...` (no sweep) into run_dir."""
+    command = [sys.executable, str(ROOT / "src/run.py"), *overrides, "execution.workers=2", f"hydra.run.dir={run_dir}"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+
+# A successful two-turn episode in samples.jsonl's schema, as task=mine keeps them.
+MINED = {"problem": "p", "family": None, "solved": True, "temperature": 0.5, "turns": [
+    {"user": "Provide a Python solution: print 3.", "response": "```python\nprint(2)\n```", "stopped": True},
+    {"user": "Your code failed the following tests: ...", "response": "```python\nprint(3)\n```", "stopped": True}]}
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_the_cpu_table3_runs_mining_sft_and_every_arm_down_to_its_table(tmp_path):
+    """Table 3 at CPU scale on tiny_random: mining (which keeps nothing from a random model, and SFT
+    then refuses its empty file in one line), SFT on a mined trajectory, the four arms' sweep with
+    that model standing in for the warm start, SFT and RLEF models, and the table; then the same
+    model as B.3's repair model (eval.repair_model)."""
+    tiny = ["model=tiny_random", "rollout.max_new_tokens=8"]
+    mined = run_task(tmp_path / "mine", "experiment=table3_mine_cpu", *tiny, "mine.max_problems=1",
+                     "mine.rollouts_per_problem=2")
+    assert mined.returncode == 0, mined.stderr[-3000:]
+    assert (tmp_path / "mine" / "trajectories.jsonl").read_text() == ""
+    assert "kept" in (tmp_path / "mine" / "mine.csv").read_text().splitlines()[0]
+    empty = run_task(tmp_path / "sft0", "experiment=table3_sft_cpu", *tiny,
+                     f"sft.trajectories={tmp_path / 'mine' / 'trajectories.jsonl'}")
+    assert empty.returncode == 2 and "holds no trajectory" in empty.stderr
+    (tmp_path / "mined.jsonl").write_text(json.dumps(MINED) + "\n")
+    trained = run_task(tmp_path / "sft", "experiment=table3_sft_cpu", *tiny,
+                       f"sft.trajectories={tmp_path / 'mined.jsonl'}")
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    model = str(tmp_path / "sft" / "model")
+    env = {"RLEF_WARM_COPY": model, "RLEF_SFT_COPY": model, "RLEF_RLEF_COPY": model}
+    sweep = run_sweep(tmp_path, "experiment=table3_cpu", env=env, tiny=[t for t in TINY if t != "model=tiny_random"])
+    assert json.loads((sweep / "1" / "few_shot.json").read_text())[0]["role"] == "user"  # few_shot_copy's prompt
+    csv_path, md = write(sweep, tmp_path / "results" / "table3")
+    with csv_path.open() as f:
+        assert [r["arm"] for r in csv.DictReader(f)] == ["warm_copy", "few_shot_copy", "sft_copy", "rlef_copy"]
+    assert "| arm | test 1@3 |" in md.read_text() and "| few_shot_copy | " in md.read_text()
+    two = run_task(tmp_path / "two", "task=eval", *TINY, "data=rlef_mini", f"eval.repair_model={model}")
+    assert two.returncode == 0, two.stderr[-3000:]
