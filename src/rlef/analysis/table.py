@@ -22,6 +22,9 @@ every job's saved config records the layout its sweep was meant to fill. Without
 block the layout is Table 1's (DEFAULT_LAYOUT: models down, split x metric across, one table per
 mode), which table1 and private_feedback use.
 
+A layout naming an `analysis` (error_recovery, chrf: paper Fig. 3 and Fig. 4 right) hands the sweep to
+rlef.analysis.turns, which tabulates the jobs' episodes instead of their solve rates.
+
 Paper numbers are not added: the repo holds none (experiments/table1.md: "We do not copy them").
 """
 from __future__ import annotations
