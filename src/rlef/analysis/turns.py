@@ -38,8 +38,7 @@ ANALYSES = ("error_recovery", "chrf")
 # Turn-1 outcomes in the figure's order: the executor's verdicts (rlef.execution.types.Verdict), then
 # a reply without code, then all failures pooled.
 KINDS = ("WRONG_OUTPUT", "EXCEPTION", "TIMEOUT", "OUT_OF_MEMORY", "OUTPUT_LIMIT", "no_code", "any_error")
-RESAMPLES = 2000  # bootstrap resamples of problems (or families) per rate
-LABEL_KEYS = ("model", "data", "split", "metric")  # besides the sweep's axes
+RESAMPLES = 2000  # per rate; more than the paper's 200 (3.1): the CI ends of small rates settle (as probe.resamples)
 
 
 def episodes(job: Path) -> list[dict]:
@@ -111,13 +110,19 @@ def chrf_rows(records: list[dict], max_turns: int) -> list[dict]:
     return rows
 
 
+def identity(result) -> list[str]:
+    """What names a job's rows: its solve-rate row's identity (the model, every swept key, data,
+    split, metric), less the mode (the analyses are of multi-turn episodes only)."""
+    return ["model", *result.axes, "data", "split", "metric"]
+
+
 def analysis_rows(sweep: Path, result, analysis: str) -> list[dict]:
     """Every job's rows of `analysis`, each labelled as the job's solve-rate row is."""
     rows = []
     for job_row in (r for r in result.rows if r["mode"] == "multi_turn"):
         job = sweep / job_row["job"]
         max_turns = OmegaConf.load(job / "config.yaml").rollout.max_turns
-        labels = {k: job_row[k] for k in (*LABEL_KEYS[:1], *result.axes, *LABEL_KEYS[1:])}
+        labels = {k: job_row[k] for k in identity(result)}
         build = recovery_rows if analysis == "error_recovery" else chrf_rows
         rows += [{**labels, **row, "job": job.name} for row in build(episodes(job), max_turns)]
     return rows
@@ -207,8 +212,8 @@ def write_analysis(sweep: Path, target: Path, result, analysis: str) -> list[Pat
     rows = analysis_rows(sweep, result, analysis)
     if not rows:
         raise ValueError(f"{sweep}: no multi-turn job to analyse (eval.single_turn_baseline only?)")
-    identity = ["model", *result.axes, "data", "split", "metric"]
-    body = markdown(shown(rows, analysis), result.layout, analysis, identity)  # fails before any file is written
+    keys = identity(result)
+    body = markdown(shown(rows, analysis), result.layout, analysis, keys)  # fails before any file is written
     fields = list(dict.fromkeys(k for r in rows for k in r))
     written = [write_csv(rows, target.with_suffix(".csv"), fields), target.with_suffix(".md"),
                figure(shown(rows, analysis), result.layout, analysis, target.with_suffix(".png"))]
@@ -217,5 +222,5 @@ def write_analysis(sweep: Path, target: Path, result, analysis: str) -> list[Pat
     written[1].write_text(
         produced_by(target.name, [run_command(info), f"python -m rlef.analysis.table {sweep} {target}"], info)
         + f"\n{body}\n\nFigure: `{written[2].name}`.\n\nFile: `{written[0].name}` (one row per "
-        f"{', '.join(identity)} and {column}). Paper numbers: none; the repo holds none (experiments/table1.md).\n")
+        f"{', '.join(keys)} and {column}). Paper numbers: none; the repo holds none (experiments/table1.md).\n")
     return written

@@ -9,6 +9,10 @@ model.kind=openai evaluates a model behind an OpenAI-compatible chat server (rle
 the same dialogue, n@k and CIs; it adds requests.jsonl (every request and reply; a rerun into the
 same run directory answers from it and samples nothing twice), and metrics.json says which
 metrics a chat API cannot give ("unavailable") instead of writing numbers for them.
+
+Baselines of the paper's tables, as settings of this task: eval.few_shot_repairs (Table 3: repair
+dialogues from train problems before every first prompt, written to few_shot.json) and
+eval.repair_model (B.3: a second model writes turns 2..).
 """
 from __future__ import annotations
 
@@ -74,6 +78,8 @@ def _runner(cfg: DictConfig, executor: Executor, turns: int, chat=None, prefix: 
             repair_cfg = OmegaConf.merge(cfg.model, {"kind": "hf", "name_or_path": cfg.eval.repair_model})
             repair = hf_backend(load_model(repair_cfg, tokenizer).eval(), tokenizer, cfg.rollout.max_batch,
                                 cfg.rollout.stop_after_code, cfg.seed + 1)
+    elif cfg.eval.repair_model:
+        raise BadInput("eval.repair_model needs our own models (token ids), not a chat API (model.kind=openai)")
     else:
         tokenizer, backend = None, chat
     rollout = RolloutConfig.from_config(cfg.rollout, cfg.eval.temperature, cfg.eval.top_p, max_turns=turns)
