@@ -279,7 +279,9 @@ def test_the_cpu_table3_runs_mining_sft_and_every_arm_down_to_its_table(tmp_path
                      "mine.rollouts_per_problem=2")
     assert mined.returncode == 0, mined.stderr[-3000:]
     assert (tmp_path / "mine" / "trajectories.jsonl").read_text() == ""
-    assert "kept" in (tmp_path / "mine" / "mine.csv").read_text().splitlines()[0]
+    with (tmp_path / "mine" / "mine.csv").open() as f:
+        batches = list(csv.DictReader(f))
+    assert sum(int(b["episodes"]) for b in batches) == 2 and all(0.1 <= float(b["temperature"]) <= 1 for b in batches)
     empty = run_task(tmp_path / "sft0", "experiment=table3_sft_cpu", *tiny,
                      f"sft.trajectories={tmp_path / 'mine' / 'trajectories.jsonl'}")
     assert empty.returncode == 2 and "holds no trajectory" in empty.stderr
