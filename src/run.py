@@ -7,7 +7,7 @@ import hydra
 from omegaconf import DictConfig
 
 from rlef.errors import BadInput, ServiceError
-from rlef.tasks import build_mini, evaluate, judge, probe, sft, train
+from rlef.tasks import build_mini, evaluate, judge, mine, probe, sft, train
 
 TASKS = {
     "judge": judge.main,  # submissions through the sandbox: verdicts and feedback text
@@ -16,6 +16,7 @@ TASKS = {
     "sft": sft.main,  # supervised warm start / SFT baseline
     "train": train.main,  # RLEF (paper 2.2, A.1)
     "probe": probe.main,  # feedback-use probe of a checkpoint
+    "mine": mine.main,  # successful multi-turn episodes for the SFT baseline (paper Table 3)
 }
 
 

@@ -12,6 +12,7 @@ from rlef.evaluation import (
     cluster_bootstrap,
     n_at_k,
     pass_at_k,
+    ratio_bootstrap,
     rollouts_for_budget,
     turn_category,
 )
@@ -94,3 +95,17 @@ def test_turn_category_names_the_first_failure():
     assert turn_category(None, False) == "no_code"
     assert turn_category(["PASSED", "TIMEOUT", "WRONG_OUTPUT"], False) == "TIMEOUT"
     assert turn_category(["PASSED"], True) == "passed"
+
+
+def test_ratio_bootstrap_pools_episodes_and_with_equal_denominators_is_the_cluster_bootstrap():
+    """Equal denominators: the pooled ratio is the mean of per-problem rates, resampled the same way."""
+    rates = {"a": 0.5, "b": 0.0, "c": 1.0, "d": 0.25}
+    units = {p: (4 * r, 4) for p, r in rates.items()}
+    families = {"a": "f", "b": "f"}
+    assert ratio_bootstrap(units, families, 300, seed=1) == cluster_bootstrap(rates, families, 300, seed=1)
+    pooled = ratio_bootstrap({"a": (1, 1), "b": (0, 9)}, {}, 300)
+    assert pooled.mean == 0.1 and 0.0 <= pooled.low <= pooled.high <= 1.0  # 1 of 10 episodes, not (1 + 0) / 2
+
+
+def test_ratio_bootstrap_of_nothing_to_count_is_none_not_zero():
+    assert ratio_bootstrap({"a": (0, 0), "b": (0, 0)}, {}, 50) is None

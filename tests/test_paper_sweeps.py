@@ -137,6 +137,127 @@ def test_turn_limit_sweeps_one_to_ten_turns_with_true_and_random_feedback():
             assert drawn == 100 // turns <= cfg.eval.rollouts_per_problem
 
 
+def test_error_recovery_is_8b_before_and_after_rlef_with_true_and_random_feedback():
+    """Paper Fig. 3: {Instruct, RLEF} x {true, random feedback} x {valid, test}, multi-turn only,
+    20 rollouts per problem (3.1's count for analyses), tabulated by the per-turn analysis."""
+    jobs = points("error_recovery")
+    assert grid(jobs, "model", "rollout.feedback", "eval.split") == product(
+        ["llama31_8b", "rlef_8b"], ["execution", "random"], ["valid", "test"])
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.data.name, cfg.eval.split) == ("eval", "code_contests", overrides["eval.split"])
+        assert cfg.hydra.runtime.choices.model == overrides["model"] and cfg.rollout.max_turns == 3
+        assert cfg.rollout.feedback == overrides["rollout.feedback"]
+        assert_protocol(cfg, "1at3")
+        assert (cfg.eval.rollouts_per_problem, cfg.eval.single_turn_baseline) == (20, False)
+        assert cfg.table.analysis == "error_recovery"
+
+
+def test_chrf_is_8b_before_and_after_rlef_with_true_feedback():
+    """Paper Fig. 4 right: {Instruct, RLEF} x {valid, test}, true feedback, as error_recovery otherwise."""
+    jobs = points("chrf")
+    assert grid(jobs, "model", "eval.split") == product(["llama31_8b", "rlef_8b"], ["valid", "test"])
+    recovery = {(o["model"], o["eval.split"]): cfg for o, cfg in points("error_recovery")
+                if o["rollout.feedback"] == "execution"}
+    for overrides, cfg in jobs:
+        expected = without_run_specifics(recovery[(overrides["model"], overrides["eval.split"])])
+        expected["table"] |= {"analysis": "chrf", "rows": ["model"]}
+        assert without_run_specifics(cfg) == expected
+
+
+@pytest.mark.parametrize(("experiment", "feedbacks"), [("error_recovery_cpu", ["execution", "random"]),
+                                                      ("chrf_cpu", ["execution"])])
+def test_the_cpu_analysis_sweeps_compare_the_copy_warm_start_with_its_rlef_policy(experiment, feedbacks):
+    """CPU scale: the two models of `make reproduce` on rlef_mix's held-out families, 8 rollouts each."""
+    jobs = points(experiment, "launcher=local")
+    assert grid(jobs, "model", "rollout.feedback") == product(["smollm2_warm_copy", "smollm2_rlef_copy"], feedbacks)
+    paths = {"smollm2_warm_copy": "outputs/sft/feedback_warm_copy/model",
+             "smollm2_rlef_copy": "outputs/train/feedback_rlef_copy/policy"}
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.data.name, cfg.eval.split, cfg.model.kind) == ("eval", "rlef_mix", "test", "hf")
+        assert OmegaConf.to_container(cfg.model)["name_or_path"].endswith(paths[overrides["model"]] + "}")
+        assert (cfg.eval.rollouts_per_problem, cfg.eval.single_turn_baseline, cfg.rollout.max_turns) == (8, False, 3)
+        assert cfg.table.analysis == experiment.removesuffix("_cpu")
+
+
+def resolved(cfg, key: str) -> str:
+    """A value as configured (${hydra:runtime.cwd} and ${oc.env:...} unresolved: no Hydra run here)."""
+    node = OmegaConf.to_container(OmegaConf.select(cfg, key.rsplit(".", 1)[0]))
+    return node[key.rsplit(".", 1)[1]]
+
+
+TABLE3_ARMS = {"instruct": ("llama31_8b", 0), "few_shot": ("llama31_8b", 2), "sft": ("sft_8b", 0),
+               "rlef": ("rlef_8b", 0)}
+
+
+def test_table3_is_every_feedback_baseline_and_rlef_on_valid_and_test():
+    """Paper Table 3: Instruct, few-shot repair prompting, SFT on mined trajectories, RLEF; 8B,
+    {1@3, 10@100} x {valid, test}, multi-turn inference."""
+    jobs = points("table3")
+    assert grid(jobs, "arm", "protocol", "eval.split") == product(TABLE3_ARMS, PROTOCOLS, ["valid", "test"])
+    for overrides, cfg in jobs:
+        model, shots = TABLE3_ARMS[overrides["arm"]]
+        assert (cfg.hydra.runtime.choices.model, cfg.eval.few_shot_repairs) == (model, shots)
+        assert cfg.eval.repair_model is None
+        assert (cfg.task, cfg.data.name, cfg.eval.split) == ("eval", "code_contests", overrides["eval.split"])
+        assert_protocol(cfg, overrides["protocol"])
+        assert (cfg.eval.rollouts_per_problem, cfg.rollout.max_turns, cfg.rollout.max_new_tokens) == (200, 3, 2048)
+    sft = next(cfg for o, cfg in jobs if o["arm"] == "sft")
+    assert resolved(sft, "model.name_or_path").endswith("outputs/sft/table3_sft/model}")
+
+
+def test_table3_sft_trains_on_the_mined_trajectories_with_the_papers_settings():
+    """Paper Table 3: loss on the last response, lr 5e-6 or 2e-6, 2-3 epochs, batch 64, cosine;
+    trajectories mined from the Instruct model at T ~ U(0.1, 1) on train problems."""
+    (_, mine), = points("table3_mine")
+    assert (mine.task, mine.data.name, mine.mine.split, mine.hydra.runtime.choices.model) == (
+        "mine", "code_contests", "train", "llama31_8b")
+    assert (mine.mine.temperature_low, mine.mine.temperature_high, mine.run_name) == (0.1, 1.0, "table3_mine")
+    jobs = points("table3_sft")
+    assert grid(jobs, "sft.lr", "sft.epochs") == product(["2e-06", "5e-06"], ["2", "3"])
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.hydra.runtime.choices.model, cfg.sft.batch_size, cfg.sft.schedule) == (
+            "sft", "llama31_8b", 64, "cosine")
+        assert (cfg.sft.lr, cfg.sft.epochs) == (float(overrides["sft.lr"]), int(overrides["sft.epochs"]))
+        assert resolved(cfg, "sft.trajectories").endswith("outputs/mine/table3_mine/trajectories.jsonl")
+        assert cfg.sft.repair_share == 0.0
+
+
+def test_table3_at_cpu_scale_has_the_same_arms_on_the_copy_warm_start():
+    arms = {"warm_copy": ("smollm2_warm_copy", 0), "few_shot_copy": ("smollm2_warm_copy", 2),
+            "sft_copy": ("smollm2_sft_copy", 0), "rlef_copy": ("smollm2_rlef_copy", 0)}
+    jobs = points("table3_cpu", "launcher=local")
+    assert grid(jobs, "arm") == sorted((a,) for a in arms)
+    for overrides, cfg in jobs:
+        assert (cfg.hydra.runtime.choices.model, cfg.eval.few_shot_repairs) == arms[overrides["arm"]]
+        assert (cfg.task, cfg.data.name, cfg.eval.split) == ("eval", "rlef_mix", "test")
+        assert cfg.eval.rollouts_per_problem == 8
+    (_, mine), = points("table3_mine_cpu", "launcher=local")
+    (_, sft), = points("table3_sft_cpu", "launcher=local")
+    assert (mine.task, mine.data.name, mine.hydra.runtime.choices.model) == ("mine", "rlef_hidden_copy",
+                                                                            "smollm2_warm_copy")
+    assert (sft.task, sft.data.name, sft.hydra.runtime.choices.model, sft.sft.schedule) == (
+        "sft", "rlef_hidden_copy", "smollm2_warm_copy", "cosine")
+    assert resolved(sft, "sft.trajectories").endswith("outputs/mine/table3_mine_cpu/trajectories.jsonl")
+    assert resolved(sft, "model.name_or_path").endswith("outputs/sft/feedback_warm_copy/model}")
+
+
+def test_two_model_pairs_the_single_turn_generator_with_an_sft_repair_model():
+    """Paper B.3: the single-turn RL policy writes turn 1, the repair model (SFT on the generator's
+    failed generations and their repairs) the later turns."""
+    jobs = points("two_model")
+    assert grid(jobs, "protocol", "eval.split") == product(PROTOCOLS, ["valid", "test"])
+    for overrides, cfg in jobs:
+        assert (cfg.task, cfg.hydra.runtime.choices.model, cfg.rollout.max_turns) == ("eval", "rlef_8b_single_turn", 3)
+        assert resolved(cfg, "eval.repair_model").endswith("outputs/sft/two_model_repair/model}")
+        assert_protocol(cfg, overrides["protocol"])
+    (_, mine), = points("two_model_mine")
+    (_, sft), = points("two_model_sft")
+    assert (mine.task, mine.hydra.runtime.choices.model, mine.run_name) == ("mine", "rlef_8b_single_turn",
+                                                                            "two_model_mine")
+    assert (sft.task, sft.hydra.runtime.choices.model, sft.run_name) == ("sft", "llama31_8b", "two_model_repair")
+    assert resolved(sft, "sft.trajectories").endswith("outputs/mine/two_model_mine/trajectories.jsonl")
+
+
 def test_sweep_plan_expands_a_sweep_as_hydras_basic_sweeper_does(tmp_path):
     """The dry run lists the jobs Hydra's own sweeper hands its launcher, in its order, including
     a command-line value that replaces one of the experiment's sweep axes."""
@@ -189,7 +310,7 @@ def test_sweep_plan_fails_on_a_job_that_cannot_compose():
 
 
 @pytest.mark.parametrize("experiment", ["table1", "table2", "table4", "no_feedback_rl", "private_feedback",
-                                        "turn_limit"])
+                                        "turn_limit", "error_recovery", "chrf", "table3", "two_model"])
 def test_paper_scale_evaluations_decode_as_far_as_training(experiment, monkeypatch):
     """Llama 3.1 explains before it codes: an evaluation at the root's 512 tokens would cut replies
     that training (2048, model/llama31_*.yaml) let finish, and score them as having no code."""

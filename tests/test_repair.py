@@ -7,7 +7,7 @@ from omegaconf import OmegaConf
 
 from rlef.data import load_problems
 from rlef.execution.types import Limits
-from rlef.feedback import FEEDBACK_HEADER
+from rlef.feedback import FEEDBACK_HEADER, first_prompt
 from rlef.models import load_tokenizer
 from rlef.repair import perturbed, repair_dialogues, wrong_candidates
 from rlef.rollout import ChatFormat
@@ -84,3 +84,21 @@ def test_copy_dialogues_show_the_fresh_literal_in_the_feedback_only(executor):
     for d in shown:
         literal = options[d.problem.id].format(i=1).strip()
         assert literal in d.feedback.split("but got")[0], (d.problem.id, literal, d.feedback)
+
+
+@pytest.mark.sandbox
+def test_few_shot_examples_are_repair_dialogues_on_train_problems_never_an_evaluated_one(executor):
+    """eval.few_shot_repairs (paper Table 3): the examples would show an evaluated problem's solution."""
+    from rlef.repair import few_shot_messages
+
+    data = OmegaConf.create({"name": "rlef_mini", "path": None})
+    train = load_problems(data, "train")
+    evaluated = train[:150]  # as if these were evaluated: none of them may be an example
+    messages = few_shot_messages(train, evaluated, 2, executor, Limits(time_s=2))
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"] * 2
+    examples = {m["content"] for m in messages[::4]}
+    assert not examples & {first_prompt(p) for p in evaluated}
+    assert examples <= {first_prompt(p) for p in train}
+    assert all(m["content"].startswith(FEEDBACK_HEADER) for m in messages[2::4])
+    with pytest.raises(ValueError, match="few_shot_repairs=2"):
+        few_shot_messages(train, train, 2, executor, Limits(time_s=2))

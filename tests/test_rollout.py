@@ -275,3 +275,28 @@ def test_private_feedback_on_function_style_problems_fails_before_any_sampling(t
     with pytest.raises(ValueError, match="feedback_tests=private needs stdin/stdout problems"):
         runner.run([function])
     assert backend.calls == []
+
+
+@pytest.mark.sandbox
+def test_a_few_shot_prefix_comes_before_the_first_prompt_and_is_never_the_policys(tokenizer, executor):
+    """eval.few_shot_repairs (paper Table 3): example dialogues as context, rendered by the template."""
+    prefix = [{"role": "user", "content": "Example problem"}, {"role": "assistant", "content": WRONG},
+              {"role": "user", "content": "Example feedback"}, {"role": "assistant", "content": RIGHT}]
+    backend = Scripted(tokenizer, [WRONG, RIGHT])
+    runner = EpisodeRunner(backend, tokenizer, executor, RolloutConfig(), Limits(time_s=2), prefix=prefix)
+    (episode,) = runner.run([ADD])
+    first = tokenizer.apply_chat_template([*prefix, {"role": "user", "content": episode.turns[0].user}],
+                                          add_generation_prompt=True, tokenize=False)
+    assert backend.calls[0][0] == tokenizer.encode(first, add_special_tokens=False)
+    assert not any(episode.policy_mask[:episode.turns[0].context_len]) and episode.solved
+
+
+@pytest.mark.sandbox
+def test_a_repair_backend_writes_every_turn_after_the_first(tokenizer, executor):
+    """eval.repair_model (paper B.3): the generator writes turn 1, the repair model turns 2 and 3."""
+    generator, repair = Scripted(tokenizer, [WRONG]), Scripted(tokenizer, [WRONG])
+    runner = EpisodeRunner(generator, tokenizer, executor, RolloutConfig(max_turns=3), Limits(time_s=2),
+                           repair_backend=repair)
+    (episode,) = runner.run([ADD])
+    assert len(episode.turns) == 3 and len(generator.calls) == 1 and len(repair.calls) == 2
+    assert repair.calls[0][0] == episode.tokens[:episode.turns[1].context_len]  # it saw the generator's turn 1

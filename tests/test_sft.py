@@ -1,6 +1,7 @@
 """The supervised warm start: loss only on the answer, and it fits a few examples."""
 import random
 
+import pytest
 import torch
 from omegaconf import OmegaConf
 
@@ -55,3 +56,31 @@ def test_epoch_batches_cover_each_example_once_and_grouping_cuts_padding():
         assert sorted(i for b in batches for i in b) == list(range(200))
         padded[group] = sum(len(b) * max(lengths[i] for i in b) for b in batches)
     assert padded[True] < 0.8 * padded[False]
+
+
+def test_a_mined_trajectory_is_the_episode_with_the_loss_on_its_last_reply_only():
+    """Paper Table 3's SFT baseline: successful multi-turn episodes, loss on the final response."""
+    from rlef.sft import trajectory_example
+
+    tokenizer, chat, _ = setup()
+    record = {"turns": [{"user": "Solve it.", "response": "```python\nprint(1)\n```", "stopped": True},
+                        {"user": "Your code failed.", "response": "```python\nprint(2)\n```", "stopped": False}]}
+    ids, mask = trajectory_example(record, chat, tokenizer)
+    answer = tokenizer.decode([t for t, m in zip(ids, mask) if m])
+    assert answer == "```python\nprint(2)\n```<|im_end|>"  # closed by the stop token even if generation was cut
+    context = chat.first("Solve it.") + tokenizer.encode("```python\nprint(1)\n```", add_special_tokens=False)
+    context += [tokenizer.eos_token_id] + chat.next_user("Your code failed.", response_stopped=True)
+    assert ids[: mask.index(True)] == context and not any(mask[: len(context)])
+
+
+def test_the_cosine_schedule_decays_the_learning_rate_to_zero():
+    from rlef.sft import learning_rate_factor
+
+    assert [learning_rate_factor("cosine", s, 4) for s in (0, 2, 4)] == pytest.approx([1.0, 0.5, 0.0])
+    assert learning_rate_factor("constant", 3, 4) == 1.0
+    with pytest.raises(ValueError, match="sft.schedule"):
+        learning_rate_factor("linear", 0, 4)
+    tokenizer, chat, model = setup()
+    history = train_sft(model, [sft_example(PROBLEM, chat, tokenizer)] * 4, epochs=2, batch_size=2, lr=1e-3,
+                        weight_decay=0.0, pad_id=tokenizer.pad_token_id, schedule="cosine")
+    assert [h["lr"] for h in history] == pytest.approx([1e-3 * f for f in (1.0, 0.8535534, 0.5, 0.1464466)])

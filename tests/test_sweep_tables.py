@@ -81,10 +81,10 @@ def test_a_layout_naming_a_key_no_job_has_is_refused(tmp_path):
         sweep_rows(tmp_path / "s")
 
 
-def run_sweep(tmp_path: Path, *overrides: str, env: dict | None = None) -> Path:
+def run_sweep(tmp_path: Path, *overrides: str, env: dict | None = None, tiny: list[str] = TINY) -> Path:
     """The real `python src/run.py -m ...` on tiny_random, one problem, one rollout per job."""
     sweep = tmp_path / "sweep"
-    command = [sys.executable, str(ROOT / "src/run.py"), "-m", *overrides, *TINY, f"hydra.sweep.dir={sweep}"]
+    command = [sys.executable, str(ROOT / "src/run.py"), "-m", *overrides, *tiny, f"hydra.sweep.dir={sweep}"]
     out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT,
                          env={**os.environ, **(env or {})})
     assert out.returncode == 0, out.stderr[-3000:]
@@ -147,3 +147,155 @@ def test_the_turn_limit_sweep_tabulates_and_plots_limit_against_feedback(tmp_pat
     assert {line: [p[0] for p in points] for line, points in series["pass1"].items()} == {
         "tiny_random execution": [1, 2], "tiny_random random": [1, 2]}
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def turn(verdicts, code="x = 1", passed=False):
+    """One turn of a samples.jsonl episode: public verdicts (None: no code), code, public pass."""
+    return {"code": None if verdicts is None else code, "public_verdicts": verdicts, "public_passed": passed}
+
+
+# Two problems, four episodes: turn-1 outcomes WRONG_OUTPUT (fixed at turn 2), EXCEPTION (never
+# fixed), passed, no code (fixed at turn 3); chrF pairs 1->2 in the first two, 2->3 in the last two.
+EPISODES = [
+    ("p1", [turn(["WRONG_OUTPUT"], "print(1)"), turn(["PASSED"], "print(2)", True)], True),
+    ("p1", [turn(["PASSED", "EXCEPTION"], "a"), turn(["WRONG_OUTPUT"], "b"), turn(["WRONG_OUTPUT"], "b")], False),
+    ("p2", [turn(["PASSED"], "ok", True)], True),
+    ("p2", [turn(None), turn(["EXCEPTION"], "c = 1"), turn(["PASSED"], "c = 2", True)], False),
+]
+ERROR_RECOVERY = {"analysis": "error_recovery", "tables": ["split"], "rows": ["model", "rollout.feedback"],
+                  "columns": []}
+
+
+def episodes_job(sweep: Path, name: str, feedback: str, table: dict, finished: bool = True) -> None:
+    """A finished multi-turn eval job with EPISODES in its samples.jsonl."""
+    job(sweep, name, {"rollout.feedback": feedback}, 0.5, table)
+    cfg = {"eval": {"rollouts_per_problem": 2}, "rollout": {"feedback": feedback, "max_turns": 3}, "table": table}
+    OmegaConf.save(OmegaConf.create(cfg), sweep / name / "config.yaml")
+    with (sweep / name / "samples.jsonl").open("w") as f:
+        f.writelines(json.dumps({"mode": "multi_turn", "problem": p, "family": None, "turns": turns, "solved": solved,
+                                 "infra_error": False}) + "\n" for p, turns, solved in EPISODES)
+    if not finished:
+        (sweep / name / "metrics.json").unlink()
+
+
+def test_error_recovery_counts_each_turn1_kind_and_what_later_turns_fixed(tmp_path):
+    from rlef.analysis.turns import recovery_rows
+
+    episodes_job(tmp_path, "0", "execution", ERROR_RECOVERY)
+    records = [json.loads(line) for line in (tmp_path / "0" / "samples.jsonl").read_text().splitlines()]
+    rows = {r["kind"]: r for r in recovery_rows(records, 3)}
+    got = {k: (r["errors"], r["share"], r["fixed_by_turn2"], r["fixed_by_turn3"], r["solved"]) for k, r in rows.items()}
+    assert got["WRONG_OUTPUT"] == (1, 0.25, 1.0, 1.0, 1.0)
+    assert got["EXCEPTION"] == (1, 0.25, 0.0, 0.0, 0.0)  # the first failing verdict names the kind
+    assert got["no_code"] == (1, 0.25, 0.0, 1.0, 0.0)  # fixed by turn 3 on the public tests, not solved
+    assert got["any_error"] == (3, 0.75, 1 / 3, 2 / 3, 1 / 3)
+    assert got["TIMEOUT"] == (0, 0.0, None, None, None)  # no such error: no rate, not a rate of 0
+    assert rows["any_error"]["share_ci_low"] <= 0.75 <= rows["any_error"]["share_ci_high"]
+
+
+def test_chrf_rows_pair_successive_codes_and_count_unchanged_ones(tmp_path):
+    from rlef.analysis.turns import chrf_rows
+    from rlef.evaluation import chrf
+
+    episodes_job(tmp_path, "0", "execution", ERROR_RECOVERY)
+    records = [json.loads(line) for line in (tmp_path / "0" / "samples.jsonl").read_text().splitlines()]
+    first, second = chrf_rows(records, 3)
+    assert (first["transition"], first["pairs"], first["unchanged"]) == ("1->2", 2, 0.0)  # no code at turn 1: no pair
+    assert first["chrf"] == pytest.approx((chrf("print(1)", "print(2)") + chrf("a", "b")) / 2)
+    assert (second["transition"], second["pairs"], second["unchanged"]) == ("2->3", 2, 0.5)
+    assert second["chrf"] == pytest.approx((100 + chrf("c = 1", "c = 2")) / 2)
+
+
+def test_the_error_recovery_table_has_a_row_per_arm_and_a_column_per_kind_that_occurred(tmp_path):
+    for name, feedback in (("0", "execution"), ("1", "random")):
+        episodes_job(tmp_path / "s", name, feedback, ERROR_RECOVERY)
+    csv_path, md, png = write(tmp_path / "s", tmp_path / "t")
+    with csv_path.open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * 7 and {r["rollout.feedback"] for r in rows} == {"execution", "random"}
+    text = md.read_text()
+    assert "| model | rollout.feedback | WRONG_OUTPUT | EXCEPTION | no_code | any_error |" in text  # no TIMEOUT
+    assert "test: turn-1 outcome, % of episodes, 95% CI resampling problems (families):" in text
+    assert "| rlef_8b_no_feedback | random | 25.0 [" in text and "Paper numbers: none" in text
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_an_analysis_of_an_unfinished_sweep_is_refused_naming_the_job(tmp_path):
+    episodes_job(tmp_path / "s", "0", "execution", ERROR_RECOVERY)
+    episodes_job(tmp_path / "s", "1", "random", ERROR_RECOVERY, finished=False)
+    with pytest.raises(ValueError, match=r"jobs 1 have not finished \(no metrics.json\)"):
+        write(tmp_path / "s", tmp_path / "t")
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_an_analysis_of_a_sweep_with_two_jobs_in_one_cell_is_refused(tmp_path):
+    for name in ("0", "1"):
+        episodes_job(tmp_path / "s", name, "execution", ERROR_RECOVERY)
+    (tmp_path / "s" / "1" / ".hydra" / "overrides.yaml").write_text("- rollout.feedback=execution\n")
+    with pytest.raises(ValueError, match="same cell"):
+        write(tmp_path / "s", tmp_path / "t")
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+@pytest.mark.parametrize(("experiment", "columns"), [
+    ("error_recovery_cpu", "| model | rollout.feedback | no_code | any_error |"),
+    ("chrf_cpu", "| model | 1->2 | 2->3 |")])
+def test_the_cpu_analysis_sweeps_run_down_to_their_table_and_figure(tmp_path, experiment, columns):
+    """The CPU-scale sweep as configured (data, split, feedback arms) on tiny_random, whose replies
+    have no code: every first turn is no_code, and no two successive turns have code to compare."""
+    sweep = run_sweep(tmp_path, f"experiment={experiment}", "eval.rollouts_per_problem=2")
+    csv_path, md, png = write(sweep, tmp_path / "results" / experiment)
+    text = md.read_text()
+    assert columns in text and f"experiment={experiment}" in text and "rlef_mix" in csv_path.read_text()
+    if experiment == "chrf_cpu":
+        assert "| tiny_random | n/a | n/a |" in text
+    else:
+        assert "| tiny_random | random | 100.0 [100.0, 100.0] | 100.0 [100.0, 100.0] |" in text
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def run_task(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
+    """One `python src/run.py ...` (no sweep) into run_dir."""
+    command = [sys.executable, str(ROOT / "src/run.py"), *overrides, "execution.workers=2", f"hydra.run.dir={run_dir}"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+
+# A successful two-turn episode in samples.jsonl's schema, as task=mine keeps them.
+MINED = {"problem": "p", "family": None, "solved": True, "temperature": 0.5, "turns": [
+    {"user": "Provide a Python solution: print 3.", "response": "```python\nprint(2)\n```", "stopped": True},
+    {"user": "Your code failed the following tests: ...", "response": "```python\nprint(3)\n```", "stopped": True}]}
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_the_cpu_table3_runs_mining_sft_and_every_arm_down_to_its_table(tmp_path):
+    """Table 3 at CPU scale on tiny_random: mining (which keeps nothing from a random model, and SFT
+    then refuses its empty file in one line), SFT on a mined trajectory, the four arms' sweep with
+    that model standing in for the warm start, SFT and RLEF models, and the table; then the same
+    model as B.3's repair model (eval.repair_model)."""
+    tiny = ["model=tiny_random", "rollout.max_new_tokens=8"]
+    mined = run_task(tmp_path / "mine", "experiment=table3_mine_cpu", *tiny, "mine.max_problems=1",
+                     "mine.rollouts_per_problem=2")
+    assert mined.returncode == 0, mined.stderr[-3000:]
+    assert (tmp_path / "mine" / "trajectories.jsonl").read_text() == ""
+    with (tmp_path / "mine" / "mine.csv").open() as f:
+        batches = list(csv.DictReader(f))
+    assert sum(int(b["episodes"]) for b in batches) == 2 and all(0.1 <= float(b["temperature"]) <= 1 for b in batches)
+    empty = run_task(tmp_path / "sft0", "experiment=table3_sft_cpu", *tiny,
+                     f"sft.trajectories={tmp_path / 'mine' / 'trajectories.jsonl'}")
+    assert empty.returncode == 2 and "holds no trajectory" in empty.stderr
+    (tmp_path / "mined.jsonl").write_text(json.dumps(MINED) + "\n")
+    trained = run_task(tmp_path / "sft", "experiment=table3_sft_cpu", *tiny,
+                       f"sft.trajectories={tmp_path / 'mined.jsonl'}")
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    model = str(tmp_path / "sft" / "model")
+    env = {"RLEF_WARM_COPY": model, "RLEF_SFT_COPY": model, "RLEF_RLEF_COPY": model}
+    sweep = run_sweep(tmp_path, "experiment=table3_cpu", env=env, tiny=[t for t in TINY if t != "model=tiny_random"])
+    assert json.loads((sweep / "1" / "few_shot.json").read_text())[0]["role"] == "user"  # few_shot_copy's prompt
+    csv_path, md = write(sweep, tmp_path / "results" / "table3")
+    with csv_path.open() as f:
+        assert [r["arm"] for r in csv.DictReader(f)] == ["warm_copy", "few_shot_copy", "sft_copy", "rlef_copy"]
+    assert "| arm | test 1@3 |" in md.read_text() and "| few_shot_copy | " in md.read_text()
+    two = run_task(tmp_path / "two", "task=eval", *TINY, "data=rlef_mini", f"eval.repair_model={model}")
+    assert two.returncode == 0, two.stderr[-3000:]

@@ -128,6 +128,33 @@ def cluster_bootstrap(per_problem: Mapping[str, float], cluster_of: Mapping[str,
     return _percentiles(mean(groups), means)
 
 
+def ratio_bootstrap(units: Mapping[str, tuple[float, float]], cluster_of: Mapping[str, str],
+                    resamples: int = 200, seed: int = 0) -> Estimate | None:
+    """sum(numerators) / sum(denominators) over units (problems), with a 95% CI that resamples
+    whole clusters (families; a problem without one is its own), for rates whose denominator
+    varies by problem: the share of one problem's episodes that fail with a timeout at turn 1,
+    the share of its turn-1 timeouts fixed by turn 3 (Fig. 3), its mean chrF (Fig. 4). Weighting
+    by the denominator counts every episode once, as the paper's pooled rates do; resampling
+    problems keeps one problem's correlated episodes together. None when no unit has a
+    denominator; a resample that draws none is left out of the percentiles."""
+    clusters: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for pid, (num, den) in units.items():
+        pair = clusters[cluster_key(pid, cluster_of)]
+        pair[0], pair[1] = pair[0] + num, pair[1] + den
+    groups = list(clusters.values())
+    total = sum(den for _, den in groups)
+    if not total:
+        return None
+    rng = random.Random(seed)
+    ratios = []
+    for _ in range(resamples):
+        drawn = rng.choices(groups, k=len(groups))
+        den = sum(d for _, d in drawn)
+        if den:
+            ratios.append(sum(n for n, _ in drawn) / den)
+    return _percentiles(sum(n for n, _ in groups) / total, sorted(ratios))
+
+
 def _percentiles(mean: float, resampled_means: Sequence[float]) -> Estimate:
     """The point estimate with the 2.5th and 97.5th percentiles of sorted resampled means."""
     last = len(resampled_means) - 1

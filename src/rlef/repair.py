@@ -11,6 +11,9 @@ model itself), the wrong replies here are synthetic:
   so the fix differs from the wrong reply in what the feedback shows);
 - or the reference with one integer literal moved by one.
 A candidate that passes the problem's public tests is no wrong reply and is dropped.
+
+The same dialogues, as chat messages, are the few-shot baseline's examples (paper Table 3:
+eval.few_shot_repairs of them before the problem; few_shot_messages).
 """
 from __future__ import annotations
 
@@ -22,9 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rlef.data import Problem
+from rlef.errors import BadInput
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
-from rlef.feedback import turn_feedback
+from rlef.feedback import first_prompt, turn_feedback
 from rlef.rollout import judge_many
 
 _INT_LITERAL = re.compile(r"(?<![\w.])\d+(?![\w.])")
@@ -79,3 +83,37 @@ def repair_dialogues(problems: Sequence[Problem], count: int, executor: Executor
         if slot not in kept and not result.passed and not result.infra_error:
             kept[slot] = RepairDialogue(p, code, turn_feedback(p, result))
     return [kept[s] for s in sorted(kept)]
+
+
+def answer_text(code: str) -> str:
+    """A reply in the paper's answer format: the code in a ```python block, nothing else."""
+    return f"```python\n{code.rstrip()}\n```"
+
+
+def dialogue_messages(dialogue: RepairDialogue) -> list[dict]:
+    """A repair dialogue as the chat messages an episode would hold: the problem, the wrong reply,
+    its real feedback, the reference."""
+    return [{"role": "user", "content": first_prompt(dialogue.problem)},
+            {"role": "assistant", "content": answer_text(dialogue.wrong_code)},
+            {"role": "user", "content": dialogue.feedback},
+            {"role": "assistant", "content": answer_text(dialogue.problem.reference_solution)}]
+
+
+# Ours: the paper does not say which train problems its examples are; the shortest statements and
+# solutions leave the context to the problem being solved.
+FEW_SHOT_POOL = 100
+
+
+def few_shot_messages(train: Sequence[Problem], evaluated: Sequence[Problem], count: int, executor: Executor,
+                      limits: Limits, seed: int = 0) -> list[dict]:
+    """`count` repair dialogues on distinct train problems, as chat messages to put before every
+    episode's first prompt (paper Table 3's few-shot baseline). No evaluated problem is ever an
+    example (nor one with the same statement): the examples would show its solution."""
+    banned = {p.id for p in evaluated} | {p.description for p in evaluated}
+    pool = [p for p in train if p.reference_solution and p.id not in banned and p.description not in banned]
+    pool = sorted(pool, key=lambda p: len(p.description) + len(p.reference_solution))[:FEW_SHOT_POOL]
+    dialogues = repair_dialogues(pool, count, executor, limits, seed)
+    if len(dialogues) < count:
+        raise BadInput(f"eval.few_shot_repairs={count}, but only {len(dialogues)} repair dialogues could be built "
+                       f"from {len(pool)} train problems with reference solutions")
+    return [m for d in dialogues for m in dialogue_messages(d)]

@@ -168,8 +168,9 @@ class ChatFormat:
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False)
 
-    def first(self, user: str) -> list[int]:
-        return self._encode(self._render([{"role": "user", "content": user}]))
+    def first(self, user: str, prefix: Sequence[dict] = ()) -> list[int]:
+        """The first prompt; prefix: earlier messages rendered before it (few-shot dialogues)."""
+        return self._encode(self._render([*prefix, {"role": "user", "content": user}]))
 
     def next_user(self, user: str, response_stopped: bool) -> list[int]:
         between = self.between
@@ -248,12 +249,19 @@ def messages(episode: Episode) -> list[dict]:
 
 class EpisodeRunner:
     def __init__(self, backend: GenerationBackend | ChatBackend, tokenizer, executor: Executor, cfg: RolloutConfig,
-                 limits: Limits, seed: int = 0, every_turn: bool = False):
+                 limits: Limits, seed: int = 0, every_turn: bool = False, prefix: Sequence[dict] = (),
+                 repair_backend: GenerationBackend | None = None):
         """every_turn: call the backend on every turn, with no context once none is left, as a
         backend in lockstep with other ranks needs (rlef.lightning.lockstep: they may still be sampling).
-        tokenizer: None with a ChatBackend (the server tokenises; we never see its ids)."""
+        tokenizer: None with a ChatBackend (the server tokenises; we never see its ids).
+        prefix: chat messages every episode starts with, before the problem (few-shot repair
+        dialogues, paper Table 3; they are context, never the policy's tokens).
+        repair_backend: writes turns 2.. while `backend` writes turn 1 (paper B.3's generator and
+        repair model; same tokenizer, token path only)."""
         self.backend, self.tokenizer, self.executor, self.cfg, self.limits = backend, tokenizer, executor, cfg, limits
-        self.every_turn = every_turn
+        self.every_turn, self.prefix, self.repair_backend = every_turn, list(prefix), repair_backend
+        if repair_backend is not None and isinstance(backend, ChatBackend):
+            raise BadInput("a repair model needs our own token backend, not a chat API (model.kind=openai)")
         self.chat = None if isinstance(backend, ChatBackend) else ChatFormat(tokenizer)
         self.rng = random.Random(seed)
         self._failures: list[tuple[str, ExecutionResult]] = []  # for random feedback (paper C.2)
@@ -265,7 +273,7 @@ class EpisodeRunner:
 
     def start(self, problem: Problem, key: str = "") -> Episode:
         user = first_prompt(problem)
-        tokens = self.chat.first(user) if self.chat else []
+        tokens = self.chat.first(user, self.prefix) if self.chat else []
         episode = Episode(problem, tokens, [False] * len(tokens), key=key)
         episode.turns.append(Turn(len(tokens), [], [], False, "", None, user=user))  # filled by _record
         return episode
@@ -284,7 +292,8 @@ class EpisodeRunner:
             if self.chat is None:
                 self._chat_turn([episodes[i] for i in live], turn)
             else:
-                generations = self.backend.generate([episodes[i].tokens for i in live], self.cfg.sampling)
+                backend = self.repair_backend if turn and self.repair_backend is not None else self.backend
+                generations = backend.generate([episodes[i].tokens for i in live], self.cfg.sampling)
                 for i, generation in zip(live, generations):
                     self._record(episodes[i], generation)
             self._run_public(episodes, live)
@@ -304,7 +313,7 @@ class EpisodeRunner:
 
     def _chat_turn(self, live: list[Episode], turn_index: int) -> None:
         """One reply for each live episode from a ChatBackend: text in, text out."""
-        requests = [ChatRequest(f"{e.key}/turn{turn_index + 1}", messages(e)) for e in live]
+        requests = [ChatRequest(f"{e.key}/turn{turn_index + 1}", [*self.prefix, *messages(e)]) for e in live]
         for episode, request, reply in zip(live, requests, self.backend.chat(requests, self.cfg.sampling)):
             self._record_reply(episode, request.key, reply)
 

@@ -8,6 +8,7 @@ block), followed by the stop token.
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Sequence
 
@@ -16,7 +17,7 @@ import torch
 from rlef.data import Problem
 from rlef.errors import BadInput
 from rlef.feedback import first_prompt
-from rlef.repair import RepairDialogue
+from rlef.repair import RepairDialogue, answer_text
 from rlef.rollout import ChatFormat
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def answer_tokens(code: str, tokenizer) -> list[int]:
     """A reply in the paper's answer format (a ```python block), closed by the stop token."""
-    return tokenizer.encode(f"```python\n{code.rstrip()}\n```", add_special_tokens=False) + [tokenizer.eos_token_id]
+    return tokenizer.encode(answer_text(code), add_special_tokens=False) + [tokenizer.eos_token_id]
 
 
 def sft_example(problem: Problem, chat: ChatFormat, tokenizer) -> tuple[list[int], list[bool]]:
@@ -40,6 +41,21 @@ def repair_example(dialogue: RepairDialogue, chat: ChatFormat, tokenizer) -> tup
     context = chat.first(first_prompt(dialogue.problem)) + answer_tokens(dialogue.wrong_code, tokenizer)
     context += chat.next_user(dialogue.feedback, response_stopped=True)
     response = answer_tokens(dialogue.problem.reference_solution, tokenizer)
+    return context + response, [False] * len(context) + [True] * len(response)
+
+
+def trajectory_example(record: dict, chat: ChatFormat, tokenizer) -> tuple[list[int], list[bool]]:
+    """(ids, loss_mask) of a mined episode (a samples.jsonl record, rlef.tasks.mine): every turn as
+    the episode held it, the loss on the last reply only (paper Table 3's SFT baseline). The replies
+    are re-encoded from their text; the last one is closed by the stop token, so the model learns
+    to stop after its fix even where generation had stopped at the code block."""
+    turns = record["turns"]
+    context = chat.first(turns[0]["user"])
+    for previous, turn in zip(turns, turns[1:]):
+        context += tokenizer.encode(previous["response"], add_special_tokens=False)
+        context += [tokenizer.eos_token_id] if previous["stopped"] else []
+        context += chat.next_user(turn["user"], response_stopped=previous["stopped"])
+    response = tokenizer.encode(turns[-1]["response"], add_special_tokens=False) + [tokenizer.eos_token_id]
     return context + response, [False] * len(context) + [True] * len(response)
 
 
@@ -92,20 +108,35 @@ def epoch_batches(lengths: Sequence[int], batch_size: int, rng: random.Random,
     return batches
 
 
+SCHEDULES = ("constant", "cosine")
+
+
+def learning_rate_factor(schedule: str, step: int, total: int) -> float:
+    """The multiplier of the base lr after `step` of `total` updates: constant, or cosine decay to 0
+    (paper Table 3's SFT baseline)."""
+    if schedule not in SCHEDULES:
+        raise BadInput(f"sft.schedule must be one of {SCHEDULES}, got {schedule!r}")
+    return 1.0 if schedule == "constant" else 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+
+
 def train_sft(model, examples: list, epochs: int, batch_size: int, lr: float, weight_decay: float,
-              pad_id: int, seed: int = 0, group_by_length: bool = False) -> list[dict]:
+              pad_id: int, seed: int = 0, group_by_length: bool = False, schedule: str = "constant") -> list[dict]:
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     rng, history, step = random.Random(seed), [], 0
     lengths = [len(ids) for ids, _ in examples]
+    total = epochs * -(-len(examples) // batch_size)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate_factor(schedule, s, total))
     model.train()
     for epoch in range(epochs):
         for batch in epoch_batches(lengths, batch_size, rng, group_by_length):
             loss = batch_loss(model, [examples[i] for i in batch], pad_id)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            used = optimizer.param_groups[0]["lr"]  # this update's rate, before the schedule moves on
             optimizer.step()
+            scheduler.step()
             step += 1
-            history.append({"step": step, "epoch": epoch, "loss": loss.item()})
+            history.append({"step": step, "epoch": epoch, "loss": loss.item(), "lr": used})
             if step % 10 == 0:
                 log.info("sft step %d epoch %d loss %.4f", step, epoch, loss.item())
     model.eval()

@@ -26,7 +26,8 @@ from omegaconf import DictConfig, OmegaConf
 # What decides a job's result, whichever task it runs (keys a config lacks are left out).
 SHOWN = ("task", "model.name_or_path", "data.name", "data.path", "data.local_path", "eval.split", "eval.submissions",
          "eval.sample_budget", "eval.temperature", "eval.single_turn_baseline", "rollout.max_turns",
-         "rollout.feedback", "rollout.feedback_tests", "rollout.max_failures_shown", "algo.mode")
+         "rollout.feedback", "rollout.feedback_tests", "rollout.max_failures_shown", "algo.mode",
+         "eval.few_shot_repairs", "eval.repair_model", "sft.trajectories", "sft.lr", "sft.epochs")
 
 
 def sweep_jobs(overrides: list[str], config_dir: Path) -> tuple[DictConfig, list[list[str]], list[DictConfig]]:

@@ -4,7 +4,8 @@ and entropy), one panel each, against the iteration.
 
     python -m rlef.analysis.plots results/rlef_cpu_scale/h100/train_iterations.csv
 
-Also the figure of a sweep's table (sweep_figure, called by rlef.analysis.table: Fig. 4 left).
+Also the figure of a sweep's table (sweep_figure, called by rlef.analysis.table: Fig. 4 left) and the
+bar charts of the per-turn analyses (grouped_bars, rlef.analysis.turns: Fig. 3, Fig. 4 right).
 """
 from __future__ import annotations
 
@@ -79,6 +80,45 @@ def sweep_figure(series: dict[str, dict[str, list[tuple]]], x_label: str, title:
         ax.legend(fontsize=7)
     fig.suptitle(f"{title} (bands: 95% bootstrap CI over problems)", fontsize=10)
     fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return png
+
+
+def grouped_bars(panels: dict[tuple[str, str, str], dict[str, dict[str, tuple | None]]], columns: int, x_label: str,
+                 title: str, png: Path) -> Path:
+    """Bar groups with CI error bars, `columns` panels a row (panels: (row title, panel title, y label) ->
+    group along x -> bar -> (value, ci_low, ci_high), or None where there is nothing to measure,
+    drawn as a gap). Fig. 3 (error kinds x arms) and Fig. 4 right (turn transitions x arms)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.6 * rows), squeeze=False)
+    bars = list(dict.fromkeys(b for groups in panels.values() for g in groups.values() for b in g))
+    colors = {b: plt.get_cmap("tab10")(i % 10) for i, b in enumerate(bars)}
+    width = 0.8 / max(1, len(bars))
+    for ax, ((row_title, panel_title, y_label), groups) in zip(axes.flat, panels.items()):
+        for i, bar in enumerate(bars):
+            points = [(x, groups[g].get(bar)) for x, g in enumerate(groups) if groups[g].get(bar) is not None]
+            xs = [x - 0.4 + width * (i + 0.5) for x, _ in points]
+            values = [p[0] for _, p in points]
+            errors = [[p[0] - p[1] for _, p in points], [p[2] - p[0] for _, p in points]]
+            ax.bar(xs, values, width, yerr=errors, capsize=2, color=colors[bar], label=bar)
+        ax.set_xticks(range(len(groups)), list(groups), rotation=20, fontsize=8)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        ax.set_title("\n".join(filter(None, [row_title, panel_title])), fontsize=8)
+        ax.set_ylim(bottom=0, top=max(1.0, ax.get_ylim()[1]))  # an all-zero panel still shows its axis
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)  # no empty panels
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[b]) for b in bars]
+    fig.legend(handles, bars, loc="lower center", ncol=min(len(bars), 4), fontsize=8)  # the same bars in every panel
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.04 + 0.03 * (-(-len(bars) // 4)) / rows, 1, 1))
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=120)
     plt.close(fig)

@@ -22,6 +22,9 @@ every job's saved config records the layout its sweep was meant to fill. Without
 block the layout is Table 1's (DEFAULT_LAYOUT: models down, split x metric across, one table per
 mode), which table1 and private_feedback use.
 
+A layout naming an `analysis` (error_recovery, chrf: paper Fig. 3 and Fig. 4 right) hands the sweep to
+rlef.analysis.turns, which tabulates the jobs' episodes instead of their solve rates.
+
 Paper numbers are not added: the repo holds none (experiments/table1.md: "We do not copy them").
 """
 from __future__ import annotations
@@ -37,7 +40,10 @@ from omegaconf import OmegaConf
 from rlef.provenance import produced_by, run_command, write_csv
 
 # Table 1's layout, for a sweep whose config has no `table:` block.
-DEFAULT_LAYOUT = {"tables": ["mode"], "rows": ["model"], "columns": ["split", "metric"], "figure": None}
+# `analysis` (error_recovery | chrf): the table is a per-turn analysis of the jobs' episodes
+# (rlef.analysis.turns: Fig. 3, Fig. 4 right) instead of their solve rates.
+DEFAULT_LAYOUT = {"tables": ["mode"], "rows": ["model"], "columns": ["split", "metric"], "figure": None,
+                  "analysis": None}
 # What every row says about itself, from the job's results.csv (model: the Hydra choice).
 RESULT_KEYS = ("model", "data", "split", "metric", "mode")
 # Sweep keys the rows already carry under these names: no second column for them. (Not protocol:
@@ -178,9 +184,9 @@ def show(r: dict | None) -> str:
     return f"{100 * r['solve_rate']:.1f} [{100 * r['solve_rate_ci_low']:.1f}, {100 * r['solve_rate_ci_high']:.1f}]"
 
 
-def pivot(rows: list[dict], row_keys: list[str], column_keys: list[str], identity: list[str]) -> str:
+def pivot(rows: list[dict], row_keys: list[str], column_keys: list[str], identity: list[str], fmt=show) -> str:
     """Markdown: one line per combination of row_keys, one column per combination of column_keys,
-    'rate [low, high]' in %; a cell no job scored is '-'."""
+    each cell fmt(row) (default 'rate [low, high]' in %); a cell no job scored is fmt(None)."""
     columns = combos(rows, column_keys)
     cell: dict[tuple, dict] = {}
     for r in rows:
@@ -192,7 +198,7 @@ def pivot(rows: list[dict], row_keys: list[str], column_keys: list[str], identit
         cell[at] = r
     lines = ["| " + " | ".join(row_keys) + " | " + " | ".join(" ".join(map(str, c)) for c in columns) + " |",
              "|---|" + "---|" * (len(row_keys) - 1 + len(columns))]
-    lines += ["| " + " | ".join(map(str, label)) + " | " + " | ".join(show(cell.get((label, c))) for c in columns)
+    lines += ["| " + " | ".join(map(str, label)) + " | " + " | ".join(fmt(cell.get((label, c))) for c in columns)
               + " |" for label in combos(rows, row_keys)]
     return "\n".join(lines)
 
@@ -227,6 +233,10 @@ def figure_series(result: Sweep) -> dict[str, dict[str, list[tuple]]]:
 
 def write(sweep: Path, target: Path) -> list[Path]:
     result = read_sweep(sweep)
+    if result.layout["analysis"]:  # Fig. 3 / Fig. 4 right: from the episodes, not the solve rates
+        from rlef.analysis.turns import write_analysis
+
+        return write_analysis(sweep, target, result, result.layout["analysis"])
     if not result.rows:
         raise ValueError(f"{sweep}: no job has finished (none has metrics.json)")
     body = tables(result)  # before any file is written: a layout that merges cells fails here

@@ -9,6 +9,10 @@ model.kind=openai evaluates a model behind an OpenAI-compatible chat server (rle
 the same dialogue, n@k and CIs; it adds requests.jsonl (every request and reply; a rerun into the
 same run directory answers from it and samples nothing twice), and metrics.json says which
 metrics a chat API cannot give ("unavailable") instead of writing numbers for them.
+
+Baselines of the paper's tables, as settings of this task: eval.few_shot_repairs (Table 3: repair
+dialogues from train problems before every first prompt, written to few_shot.json) and
+eval.repair_model (B.3: a second model writes turns 2..).
 """
 from __future__ import annotations
 
@@ -28,12 +32,14 @@ from transformers import GenerationConfig
 
 from rlef.chat_api import UNAVAILABLE, openai_backend
 from rlef.data import load_problems
+from rlef.errors import BadInput
 from rlef.evaluation import Outcome, bootstrap, chrf, scores_by_problem, turn_category
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.generation import ChatBackend
 from rlef.models import attention_settings, engine_model_dir, load_model, load_tokenizer
 from rlef.provenance import record_run
+from rlef.repair import few_shot_messages
 from rlef.rollout import Episode, EpisodeRunner, RolloutConfig, check_engine, episode_record, hf_backend, vllm_backend
 from rlef.vllm_backend import VLLMBackend
 
@@ -63,19 +69,42 @@ def turn_analysis(episodes: list[Episode]) -> dict:
             "chrf_successive_turns": {k: sum(v) / len(v) for k, v in similarity.items()}}
 
 
-def _runner(cfg: DictConfig, executor: Executor, turns: int, shared=None):
-    """shared: the backend every mode uses (_shared_backend); None: our HF backend, built here."""
+def _runner(cfg: DictConfig, executor: Executor, turns: int, shared=None, prefix: list[dict] = ()):
+    """shared: the backend every mode uses (_shared_backend); None: our HF backend, built here.
+    prefix: the few-shot messages before every first prompt (few_shot_prefix)."""
+    repair = None
     if shared is None:
         tokenizer = load_tokenizer(cfg.model)
         model = _policy(cfg, tokenizer)
         backend = hf_backend(model, tokenizer, cfg.rollout.max_batch, cfg.rollout.stop_after_code, cfg.seed)
+        if cfg.eval.repair_model and turns > 1:  # paper B.3: the generator writes turn 1, this model the rest
+            repair_cfg = OmegaConf.merge(cfg.model, {"kind": "hf", "name_or_path": cfg.eval.repair_model})
+            repair = hf_backend(load_model(repair_cfg, tokenizer).eval(), tokenizer, cfg.rollout.max_batch,
+                                cfg.rollout.stop_after_code, cfg.seed + 1)
+    elif cfg.eval.repair_model:
+        raise BadInput("eval.repair_model needs our own HF decoder: model.kind=hf with rollout.engine=hf")
     elif isinstance(shared, VLLMBackend):
         tokenizer, backend = load_tokenizer(cfg.model), shared
         backend.reseed(cfg.seed)  # each mode from the same seed, as a fresh HF backend would
     else:
         tokenizer, backend = None, shared
     rollout = RolloutConfig.from_config(cfg.rollout, cfg.eval.temperature, cfg.eval.top_p, max_turns=turns)
-    return EpisodeRunner(backend, tokenizer, executor, rollout, Limits.from_config(cfg.execution), cfg.seed)
+    return EpisodeRunner(backend, tokenizer, executor, rollout, Limits.from_config(cfg.execution), cfg.seed,
+                         prefix=prefix, repair_backend=repair)
+
+
+def few_shot_prefix(cfg: DictConfig, problems: list, executor: Executor, out: Path) -> list[dict]:
+    """eval.few_shot_repairs repair dialogues on train problems (paper Table 3's few-shot
+    baseline), never an evaluated one; written to few_shot.json so the prompt can be read back."""
+    if not cfg.eval.few_shot_repairs:
+        return []
+    if cfg.eval.repair_model:
+        raise BadInput("eval.few_shot_repairs and eval.repair_model are two baselines; set one of them")
+    train = load_problems(cfg.data, "train")
+    prefix = few_shot_messages(train, problems, cfg.eval.few_shot_repairs, executor,
+                               Limits.from_config(cfg.execution), cfg.seed)
+    (out / "few_shot.json").write_text(json.dumps(prefix, indent=2) + "\n")
+    return prefix
 
 
 def _shared_backend(cfg: DictConfig, out: Path):
@@ -155,11 +184,12 @@ def main(cfg: DictConfig) -> dict:
     turns = cfg.rollout.max_turns
     results, samples, families = [], [], {}
     with _shared_backend(cfg, out) as shared, Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
+        prefix = few_shot_prefix(cfg, problems, executor, out)
         modes = [("multi_turn", turns, cfg.eval.rollouts_per_problem)]
         if cfg.eval.single_turn_baseline and turns > 1:  # equal sample budget: turns x the rollouts
             modes.append(("single_turn", 1, cfg.eval.rollouts_per_problem * turns))
         for name, mode_turns, repeats in modes:
-            runner = _runner(cfg, executor, mode_turns, shared)
+            runner = _runner(cfg, executor, mode_turns, shared, prefix)
             episodes, seconds, tokens = _run_mode(runner, problems, repeats, name)
             scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, mode_turns)
             row = {**_summary(name, episodes, scores, cfg, mode_turns), "seconds": round(seconds, 1),

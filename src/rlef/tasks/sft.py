@@ -5,6 +5,9 @@ writes stdin/stdout programs" (paper 3.1 starts from Llama 3.1 Instruct; the emb
 SmolLM2-135M-Instruct solves 0/16 of "print a + b" as is). Deviation from the paper,
 documented in experiments/. The same code path is the paper's SFT baseline at scale.
 
+With sft.trajectories (a task=mine trajectories.jsonl), the examples are the model's own successful
+multi-turn episodes instead, the loss on the last reply only: paper Table 3's SFT baseline.
+
 With sft.repair_share > 0, that share of the examples are multi-turn repair dialogues
 (rlef.repair: a wrong first reply, the executor's real feedback, then the reference), with the
 loss on the final reply only, as the paper's SFT baseline (Table 3) trains on trajectories.
@@ -17,6 +20,7 @@ tokenizer) to <run dir>/model and the loss curve to <run dir>/sft_loss.csv; eval
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from pathlib import Path
 
@@ -32,7 +36,14 @@ from rlef.models import load_model, load_tokenizer
 from rlef.provenance import record_run
 from rlef.repair import repair_dialogues
 from rlef.rollout import ChatFormat
-from rlef.sft import repair_count, repair_example, sft_example, train_sft
+from rlef.sft import (
+    learning_rate_factor,
+    repair_count,
+    repair_example,
+    sft_example,
+    train_sft,
+    trajectory_example,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +64,18 @@ def repair_problems(cfg: DictConfig, problems: list[Problem]) -> list[Problem]:
     return [p for p in load_problems(OmegaConf.create({"name": name}), cfg.sft.split) if p.reference_solution]
 
 
+def mined_examples(path: Path, chat: ChatFormat, tokenizer) -> list:
+    """Paper Table 3's SFT data: the successful multi-turn episodes task=mine kept."""
+    with path.open() as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    if not records:
+        raise BadInput(f"sft.trajectories={path} holds no trajectory: mining kept no solved multi-turn episode")
+    return [trajectory_example(r, chat, tokenizer) for r in records]
+
+
 def build_examples(cfg: DictConfig, problems: list[Problem], chat: ChatFormat, tokenizer) -> list:
+    if cfg.sft.trajectories:
+        return mined_examples(Path(cfg.sft.trajectories), chat, tokenizer)
     examples = [sft_example(p, chat, tokenizer) for p in problems]
     count = repair_count(len(examples), cfg.sft.repair_share)
     if count:
@@ -70,6 +92,13 @@ def main(cfg: DictConfig) -> dict:
     record_run(out, cfg)
     torch.manual_seed(cfg.seed)
     check_repair_settings(cfg.sft)  # before the model loads
+    learning_rate_factor(cfg.sft.schedule, 0, 1)
+    if cfg.sft.trajectories and cfg.sft.repair_share:
+        raise BadInput("sft.trajectories (mined episodes) and sft.repair_share (synthetic dialogues) are two "
+                       "data sets; set one of them")
+    if cfg.sft.trajectories and not Path(cfg.sft.trajectories).is_file():
+        raise BadInput(f"sft.trajectories={cfg.sft.trajectories} does not exist: run task=mine first "
+                       "(experiment=table3_mine)")
     tokenizer = load_tokenizer(cfg.model)
     model = load_model(cfg.model, tokenizer)
     problems = [p for p in load_problems(cfg.data, cfg.sft.split) if p.reference_solution]
@@ -78,11 +107,11 @@ def main(cfg: DictConfig) -> dict:
     examples = build_examples(cfg, problems, chat, tokenizer)
     log.info("sft on %d %s problems (%d tokens)", len(examples), cfg.sft.split, sum(len(e[0]) for e in examples))
     history = train_sft(model, examples, cfg.sft.epochs, cfg.sft.batch_size, cfg.sft.lr, cfg.sft.weight_decay,
-                        tokenizer.pad_token_id, cfg.seed, cfg.sft.group_by_length)
+                        tokenizer.pad_token_id, cfg.seed, cfg.sft.group_by_length, cfg.sft.schedule)
     model.save_pretrained(out / "model")
     tokenizer.save_pretrained(out / "model")
     with (out / "sft_loss.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["step", "epoch", "loss"])
+        writer = csv.DictWriter(f, fieldnames=["step", "epoch", "loss", "lr"])
         writer.writeheader()
         writer.writerows(history)
     log.info("wrote %s", out / "model")
