@@ -64,3 +64,29 @@ def test_an_unusable_problem_file_stops_in_one_line_before_anything_loads(tmp_pa
     assert line.startswith(f"error: {bad}: no usable test problem in 2 rows")
     assert f"{bad}:2: not JSON" in line and f"{bad}:1: no public or no private tests" in line
     assert "executor" not in out.stderr and "sandbox" not in out.stderr  # nothing started
+
+
+def test_table3_and_b3_baselines_are_refused_together_and_on_a_chat_server_before_anything_starts():
+    from omegaconf import OmegaConf
+
+    from rlef.errors import BadInput
+    from rlef.tasks.evaluate import check_baselines
+
+    def cfg(**eval_overrides):
+        return OmegaConf.create({"eval": {"few_shot_repairs": 0, "repair_model": None, **eval_overrides},
+                                 "model": {"kind": "hf"}, "rollout": {"engine": "hf"}})
+
+    check_baselines(cfg(repair_model="/some/model"))
+    tiny = cfg(repair_model="/some/model")
+    tiny.model.kind = "tiny_random"
+    check_baselines(tiny)
+    with pytest.raises(BadInput, match="two baselines"):
+        check_baselines(cfg(few_shot_repairs=2, repair_model="/some/model"))
+    chat = cfg(repair_model="/some/model")
+    chat.model.kind = "openai"
+    with pytest.raises(BadInput, match="our own HF decoder"):
+        check_baselines(chat)
+    engine = cfg(repair_model="/some/model")
+    engine.rollout.engine = "vllm"
+    with pytest.raises(BadInput, match="our own HF decoder"):
+        check_baselines(engine)

@@ -81,8 +81,6 @@ def _runner(cfg: DictConfig, executor: Executor, turns: int, shared=None, prefix
             repair_cfg = OmegaConf.merge(cfg.model, {"kind": "hf", "name_or_path": cfg.eval.repair_model})
             repair = hf_backend(load_model(repair_cfg, tokenizer).eval(), tokenizer, cfg.rollout.max_batch,
                                 cfg.rollout.stop_after_code, cfg.seed + 1)
-    elif cfg.eval.repair_model:
-        raise BadInput("eval.repair_model needs our own HF decoder: model.kind=hf with rollout.engine=hf")
     elif isinstance(shared, VLLMBackend):
         tokenizer, backend = load_tokenizer(cfg.model), shared
         backend.reseed(cfg.seed)  # each mode from the same seed, as a fresh HF backend would
@@ -98,8 +96,6 @@ def few_shot_prefix(cfg: DictConfig, problems: list, executor: Executor, out: Pa
     baseline), never an evaluated one; written to few_shot.json so the prompt can be read back."""
     if not cfg.eval.few_shot_repairs:
         return []
-    if cfg.eval.repair_model:
-        raise BadInput("eval.few_shot_repairs and eval.repair_model are two baselines; set one of them")
     train = load_problems(cfg.data, "train")
     prefix = few_shot_messages(train, problems, cfg.eval.few_shot_repairs, executor,
                                Limits.from_config(cfg.execution), cfg.seed)
@@ -177,7 +173,16 @@ def _per_family(episodes: list[Episode], scores: dict[str, float]) -> dict[str, 
     return {f: sum(v) / len(v) for f, v in sorted(families.items())}
 
 
+def check_baselines(cfg: DictConfig) -> None:
+    """Table 3's and B.3's options, in one line each, before a model, server or sandbox starts."""
+    if cfg.eval.few_shot_repairs and cfg.eval.repair_model:
+        raise BadInput("eval.few_shot_repairs and eval.repair_model are two baselines; set one of them")
+    if cfg.eval.repair_model and (cfg.model.kind == "openai" or cfg.rollout.engine != "hf"):
+        raise BadInput("eval.repair_model needs our own HF decoder: not model.kind=openai, and rollout.engine=hf")
+
+
 def main(cfg: DictConfig) -> dict:
+    check_baselines(cfg)
     out = Path(HydraConfig.get().runtime.output_dir)
     record_run(out, cfg)
     problems = load_problems(cfg.data, cfg.eval.split)[: cfg.eval.max_problems or None]
