@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from rlef.evaluation import turn_analysis
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,6 +30,9 @@ def test_eval_writes_metrics_results_and_every_episode(tmp_path):
     assert len([s for s in samples if s["mode"] == "multi_turn"]) == 2 * 2
     assert len([s for s in samples if s["mode"] == "single_turn"]) == 2 * 2 * 3  # equal sample budget
     assert all(len(s["turns"]) == 1 for s in samples if s["mode"] == "single_turn")
+    # Fig. 3 and 4 in metrics.json are what rlef.analysis.turns reads from samples.jsonl
+    multi = [s for s in samples if s["mode"] == "multi_turn"]
+    assert modes["multi_turn"]["analysis"] == json.loads(json.dumps(turn_analysis(multi)))
     with (tmp_path / "results.csv").open() as f:
         assert [row["mode"] for row in csv.DictReader(f)] == ["multi_turn", "single_turn"]
     assert (tmp_path / "per_family.csv").exists() and (tmp_path / "run_info.json").exists()

@@ -14,7 +14,9 @@ from rlef.evaluation import (
     pass_at_k,
     ratio_bootstrap,
     rollouts_for_budget,
+    successive_chrf,
     turn_category,
+    turn_errors,
 )
 
 
@@ -95,6 +97,20 @@ def test_turn_category_names_the_first_failure():
     assert turn_category(None, False) == "no_code"
     assert turn_category(["PASSED", "TIMEOUT", "WRONG_OUTPUT"], False) == "TIMEOUT"
     assert turn_category(["PASSED"], True) == "passed"
+
+
+def test_a_fix_is_filed_under_the_turn1_kind_not_the_kind_of_the_turn_before_it():
+    """Fig. 3: errors at turn 1 by kind, and how many turns 2 and 3 fix."""
+    record = {"turns": [{"code": None, "public_verdicts": None, "public_passed": False},
+                        {"code": "a", "public_verdicts": ["TIMEOUT"], "public_passed": False},
+                        {"code": "b", "public_verdicts": ["PASSED"], "public_passed": True}]}
+    errors = turn_errors(record)
+    assert errors.categories == ("no_code", "TIMEOUT", "passed") and errors.first == "no_code"
+    assert errors.fixed_at == 3 and not errors.fixed_by(2) and errors.fixed_by(3)
+    assert list(successive_chrf(record)) == [2]  # turn 1 has no code: no 1->2 pair
+    assert successive_chrf(record)[2] == (pytest.approx(chrf("a", "b")), False)
+    passed = {"turns": [{"code": "c", "public_verdicts": ["PASSED"], "public_passed": True}]}
+    assert turn_errors(passed).fixed_at is None  # nothing to fix
 
 
 def test_ratio_bootstrap_pools_episodes_and_with_equal_denominators_is_the_cluster_bootstrap():

@@ -206,6 +206,33 @@ def test_chrf_rows_pair_successive_codes_and_count_unchanged_ones(tmp_path):
     assert second["chrf"] == pytest.approx((100 + chrf("c = 1", "c = 2")) / 2)
 
 
+def test_the_table_step_and_task_evals_metrics_count_the_same_errors_recoveries_and_chrf(tmp_path):
+    """Fig. 3 and 4 are defined once (rlef.evaluation): the table step's point estimates are
+    metrics.json's counts pooled, on the same samples.jsonl, infra errors left out by both."""
+    from rlef.analysis.turns import chrf_rows, episodes, recovery_rows
+    from rlef.evaluation import turn_analysis
+
+    episodes_job(tmp_path, "0", "execution", ERROR_RECOVERY)
+    infra = {"mode": "multi_turn", "problem": "p2", "family": None, "turns": [turn(["INFRA_ERROR"])],
+             "solved": False, "infra_error": True}
+    with (tmp_path / "0" / "samples.jsonl").open("a") as f:
+        f.write(json.dumps(infra) + "\n")
+    records = [json.loads(line) for line in (tmp_path / "0" / "samples.jsonl").read_text().splitlines()]
+    # what task=eval writes: every multi-turn record, through metrics.json's JSON
+    analysis = json.loads(json.dumps(turn_analysis(r for r in records if r["mode"] == "multi_turn")))
+    first, recoveries = analysis["error_types_per_turn"]["1"], analysis["recoveries"]
+    assert "INFRA_ERROR" not in first and sum(first.values()) == 4
+    assert recoveries == {"WRONG_OUTPUT->passed@2": 1, "no_code->passed@3": 1}  # filed under the turn-1 kind
+    for row in recovery_rows(episodes(tmp_path / "0"), 3):
+        kinds = [k for k in first if k != "passed"] if row["kind"] == "any_error" else [row["kind"]]
+        assert row["errors"] == sum(first.get(k, 0) for k in kinds), row["kind"]
+        for k in (2, 3):
+            fixed = sum(recoveries.get(f"{kind}->passed@{j}", 0) for kind in kinds for j in range(2, k + 1))
+            assert (row[f"fixed_by_turn{k}"] or 0) * row["errors"] == pytest.approx(fixed), (row["kind"], k)
+    table = {r["transition"]: r["chrf"] for r in chrf_rows(episodes(tmp_path / "0"), 3)}
+    assert table == pytest.approx(analysis["chrf_successive_turns"])
+
+
 def test_the_error_recovery_table_has_a_row_per_arm_and_a_column_per_kind_that_occurred(tmp_path):
     for name, feedback in (("0", "execution"), ("1", "random")):
         episodes_job(tmp_path / "s", name, feedback, ERROR_RECOVERY)

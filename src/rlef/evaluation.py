@@ -10,6 +10,10 @@ tests first (uniformly at random among them), then the others (uniformly at rand
 The estimate is the exact expectation of that procedure over random draws of the k-sample
 subset from the N >= k rollouts we generated (the idea of Chen et al. 2021's pass@k
 estimator, extended to submission filtering as in Li et al. 2022).
+
+Fig. 3 and Fig. 4 (right) read one episode (a samples.jsonl record) through turn_errors and
+successive_chrf, defined here once: task=eval's metrics.json (turn_analysis) and the
+error_recovery / chrf tables (rlef.analysis.turns) count the same per-episode facts.
 """
 from __future__ import annotations
 
@@ -175,3 +179,64 @@ def turn_category(public_verdicts: Sequence[str] | None, public_passed: bool) ->
     if public_passed:
         return "passed"
     return next((v for v in public_verdicts if v != "PASSED"), "passed")
+
+
+def scored_episodes(records: Iterable[dict]) -> list[dict]:
+    """The episodes the per-turn analyses count: infra errors left out, as everywhere (they score
+    nothing, rlef.rollout); an INFRA_ERROR verdict would otherwise show up as a kind of error."""
+    return [r for r in records if not r["infra_error"]]
+
+
+@dataclass(frozen=True)
+class TurnErrors:
+    """Fig. 3 of one episode: what went wrong at each turn, and which turn fixed it."""
+
+    categories: tuple[str, ...]  # (turns,) turn_category of each turn: passed, no_code or the first failing verdict
+    fixed_at: int | None  # first turn k >= 2 whose code passes the public tests after turn 1 failed; None: none
+
+    @property
+    def first(self) -> str:
+        """The turn-1 kind Fig. 3 files the episode under (not the kind of the turn before the fix)."""
+        return self.categories[0]
+
+    def fixed_by(self, turn: int) -> bool:
+        """Fig. 3's "fixed by turn k": some turn 2..k passed the public tests (the model's view; the
+        private tests decide `solved`)."""
+        return self.fixed_at is not None and self.fixed_at <= turn
+
+
+def turn_errors(record: dict) -> TurnErrors:
+    """A samples.jsonl record (rlef.rollout.episode_record) -> its TurnErrors."""
+    turns = record["turns"]
+    categories = tuple(turn_category(t["public_verdicts"], bool(t["public_passed"])) for t in turns)
+    later = (k for k, t in enumerate(turns[1:], start=2) if t["public_passed"])
+    return TurnErrors(categories, None if categories[0] == "passed" else next(later, None))
+
+
+def successive_chrf(record: dict) -> dict[int, tuple[float, bool]]:
+    """Fig. 4 (right) of one episode: t -> (chrF of turn t+1's code against turn t's, whether it is
+    unchanged), for every t where both turns have code (a reply without code has nothing to compare)."""
+    codes = [t["code"] for t in record["turns"]]
+    return {t: (chrf(codes[t - 1], codes[t]), codes[t - 1] == codes[t])
+            for t in range(1, len(codes)) if codes[t - 1] is not None and codes[t] is not None}
+
+
+def turn_analysis(records: Iterable[dict]) -> dict:
+    """metrics.json's Fig. 3 and Fig. 4 summary of a run's multi-turn episodes (samples.jsonl
+    records): per turn, how many turns fell in each category; per turn-1 kind and turn k, how many
+    episodes turn k fixed ("<kind>->passed@<k>"); per transition t->t+1, the mean chrF over the
+    episodes where both turns have code. rlef.analysis.turns pools the same per problem, with CIs."""
+    categories: dict[int, Counter] = defaultdict(Counter)
+    recoveries: Counter = Counter()
+    similarity: dict[str, list[float]] = defaultdict(list)
+    for record in scored_episodes(records):
+        errors = turn_errors(record)
+        for turn, name in enumerate(errors.categories, start=1):
+            categories[turn][name] += 1
+        if errors.fixed_at is not None:
+            recoveries[f"{errors.first}->passed@{errors.fixed_at}"] += 1
+        for t, (score, _) in successive_chrf(record).items():
+            similarity[f"{t}->{t + 1}"].append(score)
+    return {"error_types_per_turn": {t: dict(c) for t, c in categories.items()},
+            "recoveries": dict(recoveries),
+            "chrf_successive_turns": {k: sum(v) / len(v) for k, v in similarity.items()}}

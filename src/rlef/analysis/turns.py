@@ -16,6 +16,8 @@ way, and of those episodes the share that pass the public tests by turn k (k = 2
 a later turn fixed, as the model sees it) and the share solved (the final code passes the private
 tests). chrf, per job and transition t -> t+1: the mean chrF of turn t+1's code against turn t's
 over episodes where both turns have code (100 = unchanged), and the share left unchanged.
+What each episode contributes is rlef.evaluation's turn_errors and successive_chrf, which task=eval's
+metrics.json (turn_analysis) counts too: here only the pooling per problem and the CIs are added.
 Every rate pools episodes over problems; its 95% CI resamples problems (families where problems
 have one: rlef_mini, rlef_hidden) with rlef.evaluation.ratio_bootstrap.
 
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rlef.evaluation import chrf, ratio_bootstrap, turn_category
+from rlef.evaluation import ratio_bootstrap, scored_episodes, successive_chrf, turn_errors
 from rlef.provenance import produced_by, run_command, write_csv
 
 ANALYSES = ("error_recovery", "chrf")
@@ -42,15 +44,10 @@ RESAMPLES = 2000  # per rate; more than the paper's 200 (3.1): the CI ends of sm
 
 
 def episodes(job: Path) -> list[dict]:
-    """The job's multi-turn episodes (infra errors left out: they score nothing, rlef.rollout)."""
+    """The job's multi-turn episodes that score (rlef.evaluation.scored_episodes)."""
     with (job / "samples.jsonl").open() as f:
         records = [json.loads(line) for line in f]
-    return [r for r in records if r["mode"] == "multi_turn" and not r["infra_error"]]
-
-
-def first_kind(episode: dict) -> str:
-    first = episode["turns"][0]
-    return turn_category(first["public_verdicts"], first["public_passed"])
+    return scored_episodes(r for r in records if r["mode"] == "multi_turn")
 
 
 def _rate(units: dict[str, list[float]], clusters: dict[str, str], name: str) -> dict:
@@ -65,22 +62,22 @@ def recovery_rows(records: list[dict], max_turns: int) -> list[dict]:
     """One row per kind of turn-1 failure (KINDS order): its share of the episodes and how many
     of those a later turn fixed, with problem- (family-) resampled CIs."""
     clusters = {r["problem"]: r["family"] or r["problem"] for r in records}
+    traced = [turn_errors(r) for r in records]
     later = range(2, max_turns + 1)
     rows = []
     for kind in KINDS:
         share, solved = defaultdict(lambda: [0.0, 0.0]), defaultdict(lambda: [0.0, 0.0])
         fixed = {k: defaultdict(lambda: [0.0, 0.0]) for k in later}
-        for r in records:
-            first = first_kind(r)
-            hit = first == kind or (kind == "any_error" and first != "passed")
+        for r, errors in zip(records, traced):
+            hit = errors.first == kind or (kind == "any_error" and errors.first != "passed")
             share[r["problem"]][0] += hit
             share[r["problem"]][1] += 1
             if not hit:
                 continue
             solved[r["problem"]][0] += r["solved"]
             solved[r["problem"]][1] += 1
-            for k in later:  # fixed by turn k: some turn 2..k passes the public tests
-                fixed[k][r["problem"]][0] += any(t["public_passed"] for t in r["turns"][1:k])
+            for k in later:
+                fixed[k][r["problem"]][0] += errors.fixed_by(k)
                 fixed[k][r["problem"]][1] += 1
         row = {"kind": kind, "episodes": len(records), "errors": int(sum(n for n, _ in share.values())),
                **_rate(share, clusters, "share")}
@@ -94,15 +91,15 @@ def chrf_rows(records: list[dict], max_turns: int) -> list[dict]:
     """One row per transition t -> t+1: mean chrF and share unchanged over episodes where both
     turns have code, with problem- (family-) resampled CIs."""
     clusters = {r["problem"]: r["family"] or r["problem"] for r in records}
+    compared = [successive_chrf(r) for r in records]  # once per episode, not once per transition
     rows = []
     for t in range(1, max_turns):
         score, same = defaultdict(lambda: [0.0, 0.0]), defaultdict(lambda: [0.0, 0.0])
-        for r in records:
-            turns = r["turns"]
-            if len(turns) <= t or turns[t - 1]["code"] is None or turns[t]["code"] is None:
+        for r, pairs in zip(records, compared):
+            if t not in pairs:  # the episode ended before turn t+1, or one of the two turns has no code
                 continue
-            score[r["problem"]][0] += chrf(turns[t - 1]["code"], turns[t]["code"])
-            same[r["problem"]][0] += turns[t - 1]["code"] == turns[t]["code"]
+            score[r["problem"]][0] += pairs[t][0]
+            same[r["problem"]][0] += pairs[t][1]
             for units in (score, same):
                 units[r["problem"]][1] += 1
         rows.append({"transition": f"{t}->{t + 1}", "pairs": int(sum(d for _, d in score.values())),

@@ -21,7 +21,7 @@ import csv
 import json
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -33,7 +33,7 @@ from transformers import GenerationConfig
 from rlef.chat_api import UNAVAILABLE, openai_backend
 from rlef.data import load_problems
 from rlef.errors import BadInput
-from rlef.evaluation import Outcome, bootstrap, chrf, scores_by_problem, turn_category
+from rlef.evaluation import Outcome, bootstrap, scores_by_problem, turn_analysis
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
 from rlef.generation import ChatBackend
@@ -49,24 +49,6 @@ log = logging.getLogger(__name__)
 def per_problem_scores(episodes: list[Episode], submissions: int, budget: int, turns: int) -> dict[str, float]:
     outcomes = ((e.problem.id, Outcome(e.public_passed, e.solved)) for e in episodes if not e.infra_error)
     return scores_by_problem(outcomes, submissions, budget, turns)
-
-
-def turn_analysis(episodes: list[Episode]) -> dict:
-    """Fig. 3: per-turn error types and recoveries; Fig. 4: chrF between successive codes."""
-    categories, recoveries, similarity = defaultdict(Counter), Counter(), defaultdict(list)
-    for e in episodes:
-        names = [turn_category([v.verdict.value for v in t.public.tests] if t.public else None,
-                               bool(t.public and t.public.passed)) for t in e.turns]
-        for i, name in enumerate(names):
-            categories[i + 1][name] += 1
-            if i and names[i - 1] != "passed" and name == "passed":
-                recoveries[f"{names[i - 1]}->passed@{i + 1}"] += 1
-        for i in range(1, len(e.turns)):
-            if e.turns[i - 1].code is not None and e.turns[i].code is not None:
-                similarity[f"{i}->{i + 1}"].append(chrf(e.turns[i - 1].code, e.turns[i].code))
-    return {"error_types_per_turn": {t: dict(c) for t, c in categories.items()},
-            "recoveries": dict(recoveries),
-            "chrf_successive_turns": {k: sum(v) / len(v) for k, v in similarity.items()}}
 
 
 def _runner(cfg: DictConfig, executor: Executor, turns: int, shared=None, prefix: list[dict] = ()):
@@ -199,11 +181,12 @@ def main(cfg: DictConfig) -> dict:
             scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, mode_turns)
             row = {**_summary(name, episodes, scores, cfg, mode_turns), "seconds": round(seconds, 1),
                    "tokens_per_s": None if tokens is None else round(tokens / max(seconds, 1e-9), 1)}
-            if name == "multi_turn":
-                row["analysis"] = turn_analysis(episodes)
+            records = [episode_record(e) for e in episodes]
+            if name == "multi_turn":  # Fig. 3 and 4 from samples.jsonl's records, as rlef.analysis.turns reads them
+                row["analysis"] = turn_analysis(records)
             results.append(row)
             families[name] = _per_family(episodes, scores)
-            samples += [{"mode": name, **episode_record(e)} for e in episodes]
+            samples += [{"mode": name, **r} for r in records]
     chat = shared if isinstance(shared, ChatBackend) else None
     api = {} if chat is None else {"unavailable": UNAVAILABLE, "requests": {"sent": chat.sent, "reused": chat.reused}}
     _write(out, cfg, results, families, samples, api)
