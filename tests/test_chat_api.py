@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from rlef.chat_api import ApiSettings, OpenAIChatBackend, backoff_delay, request_seed
+from rlef.chat_api import ApiSettings, OpenAIChatBackend, backoff_delay, context_overflow, request_seed
 from rlef.errors import BadInput, ServiceError
 from rlef.generation import ChatRequest, SamplingParams
 
@@ -28,12 +28,27 @@ def completion(text: str) -> dict:
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
 
 
+# What each error status says (OpenAI's words for 401/404, a malformed request for 400).
+ERRORS = {400: "Invalid value for 'temperature': expected a number.", 401: "Incorrect API key provided.",
+          404: "The model `fake` does not exist."}
+
+
+def too_long(chars: int, limit: int) -> dict:
+    """vLLM's 400 for a dialogue that does not fit max_model_len (its words; characters for tokens here)."""
+    return {"error": {"message": f"This model's maximum context length is {limit} tokens. However, you requested "
+                                 f"{chars} tokens in the messages. Please reduce the length of the messages.",
+                      "type": "BadRequestError", "param": None, "code": 400}}
+
+
 class ScriptedServer:
     """Serves /v1/models and /v1/chat/completions; each chat request takes the next status of
-    `statuses` (the last one repeats) and every request body is kept in `chats`."""
+    `statuses` (the last one repeats) and every request body is kept in `chats`. With
+    `context_chars`, a dialogue of more characters is refused as too long, as vLLM refuses one of
+    more tokens than its max_model_len; `answer(messages)` may choose the reply per dialogue."""
 
-    def __init__(self, statuses=(200,), reply: str = WRONG_REPLY):
-        self.statuses, self.reply, self.chats = list(statuses), reply, []
+    def __init__(self, statuses=(200,), reply: str = WRONG_REPLY, context_chars: int | None = None, answer=None):
+        self.statuses, self.reply, self.chats, self.context_chars = list(statuses), reply, [], context_chars
+        self.answer = answer or (lambda messages: self.reply)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -41,9 +56,16 @@ class ScriptedServer:
                 self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
 
             def do_POST(self):
-                owner.chats.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                owner.chats.append(body)
                 status = owner.statuses.pop(0) if len(owner.statuses) > 1 else owner.statuses[0]
-                self._send(status, completion(owner.reply) if status == 200 else {"error": {"message": "busy"}})
+                chars = sum(len(m["content"]) for m in body["messages"])
+                if status == 200 and owner.context_chars is not None and chars > owner.context_chars:
+                    self._send(400, too_long(chars, owner.context_chars))
+                elif status == 200:
+                    self._send(200, completion(owner.answer(body["messages"])))
+                else:
+                    self._send(status, {"error": {"message": ERRORS.get(status, "busy")}})
 
             def _send(self, status, payload):
                 data = json.dumps(payload).encode()
@@ -110,12 +132,48 @@ def test_attempts_are_bounded_then_the_failure_is_one_line(server, tmp_path):
     assert line["reply"] is None and line["errors"] == ["HTTP 503"] * 3
 
 
-@pytest.mark.parametrize("server", [((401,),)], indirect=True)
-def test_a_client_error_is_not_retried(server, tmp_path):
+@pytest.mark.parametrize("server, hint", [
+    (((401,),), "the server wants a key: set model.api_key_env to the variable that holds it"),
+    (((404,),), "check model.base_url and model.name_or_path"),
+    (((400,),), "a request the server cannot take; every request would fail the same way"),  # not the context
+], indirect=["server"])
+def test_a_client_error_is_not_retried_and_fails_in_one_line_naming_what_to_check(server, hint, tmp_path):
     with OpenAIChatBackend(settings(server.url), tmp_path / "requests.jsonl") as backend:
-        with pytest.raises(ServiceError, match="HTTP 401"):
+        with pytest.raises(ServiceError) as failure:
             ask(backend, "k/turn1")
     assert len(server.chats) == 1
+    status = server.statuses[0]
+    assert str(failure.value) == f"{server.url}: k/turn1: HTTP {status}: {ERRORS[status]} ({hint})"
+    [line] = log_lines(tmp_path / "requests.jsonl")
+    assert line["reply"] is None and "context_overflow" not in line  # failed: a rerun sends it again
+
+
+def test_a_context_overflow_is_a_400_in_vllm_or_openai_words_and_nothing_else():
+    vllm = "Error code: 400 - This model's maximum context length is 4096 tokens. However, you requested 5000"
+    assert context_overflow(400, "400", vllm)
+    assert context_overflow(400, "context_length_exceeded", "Error code: 400 - Please reduce the length")  # OpenAI
+    assert context_overflow(400, None, "The decoder prompt (length 5000) is longer than the maximum model length")
+    assert not context_overflow(500, None, vllm)  # server trouble: retried
+    assert not context_overflow(400, None, "Error code: 400 - " + ERRORS[400])
+    assert not context_overflow(401, "invalid_api_key", ERRORS[401])
+
+
+@pytest.mark.parametrize("server", [((200,), WRONG_REPLY, 20)], indirect=True)
+def test_a_context_overflow_ends_that_request_with_no_reply_is_logged_and_reused_not_retried(server, tmp_path):
+    path = tmp_path / "requests.jsonl"
+    with OpenAIChatBackend(settings(server.url), path) as backend:
+        [fits] = ask(backend, "p/1/turn1", content="x" * 15)
+        [refused] = ask(backend, "p/1/turn2", content="x" * 25)
+    assert fits.text == WRONG_REPLY and fits.overflow is None
+    assert refused.text == "" and not refused.stopped
+    assert refused.overflow.startswith("HTTP 400: This model's maximum context length is 20 tokens")
+    assert len(server.chats) == 2 and backend.overflowed == 1  # not retried: the same body would be refused again
+    line = {record["key"]: record for record in log_lines(path)}["p/1/turn2"]
+    assert line["reply"] is None and line["context_overflow"] == refused.overflow and refused.id == line["id"]
+    with OpenAIChatBackend(settings(server.url), path) as again:
+        [reused] = ask(again, "p/1/turn2", content="x" * 25)
+    assert reused == refused and len(server.chats) == 2
+    assert again.counts() == {"sent": 0, "reused": 1, "resampled": 0}
 
 
 def test_a_refused_connection_is_retried_then_reported(tmp_path):
@@ -143,7 +201,11 @@ def test_a_rerun_answers_logged_requests_and_sends_only_new_ones(server, tmp_pat
         replies = ask(backend, "multi_turn/p/0/turn1", "multi_turn/p/1/turn1", "multi_turn/p/2/turn1")
         changed = ask(backend, "multi_turn/p/0/turn1", content="Another dialogue.")  # same key, new body
     assert [r.text for r in replies] == [WRONG_REPLY] * 3 and changed[0].text == WRONG_REPLY
-    assert len(server.chats) == 2 + 2 and (backend.sent, backend.reused) == (2, 2)
+    assert len(server.chats) == 2 + 2 and backend.counts() == {"sent": 2, "reused": 2, "resampled": 1}
+    with OpenAIChatBackend(settings(server.url), path) as backend:  # the line after the cut one survived
+        ask(backend, "multi_turn/p/0/turn1", "multi_turn/p/1/turn1", "multi_turn/p/2/turn1")
+        ask(backend, "multi_turn/p/0/turn1", content="Another dialogue.")
+    assert len(server.chats) == 4 and backend.counts() == {"sent": 0, "reused": 4, "resampled": 0}
 
 
 def test_request_seeds_are_stable_and_differ_between_episodes():
@@ -213,6 +275,29 @@ def test_an_episode_sends_the_papers_dialogue_as_messages(server, tmp_path, exec
     assert all(t["response_tokens"] is None and t["code"] == "print(0)" for t in turns)
 
 
+@pytest.mark.sandbox
+def test_an_episode_that_outgrows_the_servers_context_ends_there_unsolved_and_says_why(tmp_path, executor):
+    from rlef.data import load_problems
+    from rlef.execution.types import Limits
+    from rlef.feedback import first_prompt
+    from rlef.rollout import EpisodeRunner, RolloutConfig, episode_record
+
+    problem = load_problems(OmegaConf.create({"name": "rlef_mini"}), "test")[0]
+    scripted = ScriptedServer(context_chars=len(first_prompt(problem)) + 10)  # turn 1 fits, turn 2 cannot
+    try:
+        with OpenAIChatBackend(settings(scripted.url), tmp_path / "requests.jsonl") as backend:
+            runner = EpisodeRunner(backend, None, executor, RolloutConfig(max_turns=3, sampling=PARAMS), Limits())
+            [episode] = runner.run([problem], keys=["multi_turn/p/0"])
+    finally:
+        scripted.close()
+    assert len(scripted.chats) == 2 and len(episode.turns) == 2  # no third request: it would be longer still
+    assert not episode.solved and not episode.infra_error and episode.final is None
+    first, last = episode_record(episode)["turns"]
+    assert first["code"] == "print(0)" and "context_overflow" not in first
+    assert last["response"] == "" and last["code"] is None and not last["stopped"] and not last["public_passed"]
+    assert "maximum context length" in last["context_overflow"] and last["request"] == "multi_turn/p/0/turn2"
+
+
 @pytest.mark.slow
 def test_training_refuses_an_api_model_in_one_line(tmp_path):
     from rlef.models import load_model, load_tokenizer
@@ -248,16 +333,18 @@ def test_eval_on_an_api_model_writes_the_usual_outputs_says_what_is_unavailable_
     assert all(r["tokens_per_s"] is None for r in metrics["results"])
     assert set(metrics["unavailable"]) == {"tokens_per_s", "response_tokens"}
     sent = 2 * 3 + 2 * 3  # two 3-turn episodes (print(0) never passes), six single-turn samples
-    assert metrics["requests"] == {"sent": sent, "reused": 0} and len(server.chats) == sent
+    assert metrics["requests"] == {"sent": sent, "reused": 0, "resampled": 0} and len(server.chats) == sent
     assert len(log_lines(run / "requests.jsonl")) == sent
     samples = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
-    requests = {line["key"] for line in log_lines(run / "requests.jsonl")}
-    assert {t["request"] for s in samples for t in s["turns"]} == requests  # every turn traces to its request
+    requests = {line["id"]: line for line in log_lines(run / "requests.jsonl")}
+    for turn in (t for s in samples for t in s["turns"]):  # every turn traces to its request and reply
+        assert requests.pop(turn["request_id"])["reply"] == turn["response"]
+    assert requests == {}
     before = (run / "samples.jsonl").read_text()
 
     again = subprocess.run(eval_command(server.url, run), capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert json.loads((run / "metrics.json").read_text())["requests"] == {"sent": 0, "reused": sent}
+    assert json.loads((run / "metrics.json").read_text())["requests"] == {"sent": 0, "reused": sent, "resampled": 0}
     assert len(server.chats) == sent and len(log_lines(run / "requests.jsonl")) == sent  # nothing sampled twice
     assert (run / "samples.jsonl").read_text() == before
 
@@ -282,3 +369,58 @@ def test_a_server_that_stays_down_ends_the_eval_in_one_line_and_keeps_what_it_an
     assert last.startswith(f"error: {server.url}: multi_turn/") and "failed 2 times, last: HTTP 503" in last
     answered = [line for line in log_lines(run / "requests.jsonl") if line["reply"] is not None]
     assert len(answered) == 1  # the one reply that came back is kept for the rerun
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_eval_goes_on_past_a_context_overflow_which_fails_only_its_episode_and_resumes_without_resending(tmp_path):
+    from rlef.data import load_problems
+    from rlef.feedback import first_prompt
+
+    # eval.max_problems=2 takes the first two: the one with the shorter first prompt is answered with its
+    # reference (solved at turn 1); the other gets a wrong reply, and its second turn no longer fits.
+    short, long = sorted(load_problems(OmegaConf.create({"name": "rlef_mini"}), "test")[:2],
+                         key=lambda p: len(first_prompt(p)))
+    solution = f"```python\n{short.reference_solution}\n```"
+    scripted = ScriptedServer(context_chars=len(first_prompt(long)) + 10,
+                              answer=lambda messages: solution if short.description in messages[0]["content"]
+                              else WRONG_REPLY)
+    run = tmp_path / "eval"
+    command = eval_command(scripted.url, run, "eval.single_turn_baseline=false")
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+        assert out.returncode == 0, out.stderr[-3000:]
+        before = (run / "samples.jsonl").read_text()
+        again = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+        assert again.returncode == 0, again.stderr[-3000:]
+    finally:
+        scripted.close()
+    [row] = json.loads((run / "metrics.json").read_text())["results"]
+    assert row["solve_rate"] == 0.5 and row["context_overflows"] == 1 and row["infra_errors"] == 0
+    episodes = {s["problem"]: s for s in map(json.loads, before.splitlines())}
+    assert episodes[short.id]["solved"] and len(episodes[short.id]["turns"]) == 1
+    refused = episodes[long.id]
+    assert not refused["solved"] and [t["code"] for t in refused["turns"]] == ["print(0)", None]
+    assert "maximum context length" in refused["turns"][-1]["context_overflow"]
+    [line] = [r for r in log_lines(run / "requests.jsonl") if r.get("context_overflow")]
+    assert line["id"] == refused["turns"][-1]["request_id"] and line["context_overflow"] == \
+        refused["turns"][-1]["context_overflow"]
+    # The rerun answered all three requests (the refusal too) from requests.jsonl: nothing sent twice.
+    assert len(scripted.chats) == 3 and len(log_lines(run / "requests.jsonl")) == 3
+    assert json.loads((run / "metrics.json").read_text())["requests"] == {"sent": 0, "reused": 3, "resampled": 0}
+    assert (run / "samples.jsonl").read_text() == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", [((401,),)], indirect=True)
+def test_eval_with_a_refused_key_stops_at_the_first_request_in_one_line(server, tmp_path):
+    command = eval_command(server.url, tmp_path / "eval", "model.concurrency=1")
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 3 and "Traceback" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    hint = "the server wants a key: set model.api_key_env to the variable that holds it"
+    assert last.startswith(f"error: {server.url}: multi_turn/")
+    assert last.endswith(f"/turn1: HTTP 401: {ERRORS[401]} ({hint})")
+    # None retried; at most the second episode's request, which the one worker may take before it is cancelled.
+    seeds = [chat["seed"] for chat in server.chats]
+    assert len(set(seeds)) == len(seeds) <= 2

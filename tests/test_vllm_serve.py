@@ -133,11 +133,11 @@ def test_vllm_serve_runs_the_protocol_resumes_without_resampling_and_matches_our
     assert multi["metric"] == "1@3" and multi["problems"] == PROBLEMS and multi["tokens_per_s"] is None
     assert 0 <= multi["solve_rate_ci_low"] <= multi["solve_rate"] <= multi["solve_rate_ci_high"] <= 1
     sent = sum(len(s["turns"]) for s in samples)
-    assert metrics["requests"] == {"sent": sent, "reused": 0}
+    assert metrics["requests"] == {"sent": sent, "reused": 0, "resampled": 0}
     assert len(lines(run / "requests.jsonl")) == sent == served_chats(server_log)
 
     rerun = run_eval(run, *api)  # the same eval into the same run directory
-    assert rerun["requests"] == {"sent": 0, "reused": sent}
+    assert rerun["requests"] == {"sent": 0, "reused": sent, "resampled": 0}
     assert served_chats(server_log) == sent and len(lines(run / "requests.jsonl")) == sent
     untimed = [[{k: v for k, v in r.items() if k != "seconds"} for r in m["results"]] for m in (metrics, rerun)]
     assert lines(run / "samples.jsonl") == samples and untimed[0] == untimed[1]

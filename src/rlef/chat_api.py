@@ -7,12 +7,18 @@ as unavailable (UNAVAILABLE), not as numbers.
 * Bounded concurrency: at most `model.concurrency` requests in flight (a thread pool; the client
   is thread-safe), so a shared server or an API quota is not flooded.
 * Retries: 429, 5xx and connection errors are retried with exponential backoff (a Retry-After
-  header wins), at most `model.max_attempts` times, then one ServiceError line. Any other status
-  (401 bad key, 404 unknown model, 400 context too long) is our mistake and fails at once.
-* requests.jsonl in the run directory: every request (key, body) with its reply, finish reason,
-  token usage as the server counts it, attempts and errors, appended as it ends. A rerun into
-  the same run directory answers every request it already holds from there (same key and body),
-  so no reply is ever sampled twice; only the sandbox runs again.
+  header wins), at most `model.max_attempts` times, then one ServiceError line.
+* A dialogue longer than the model's context (HTTP 400 that says so, context_overflow()) ends its
+  episode, not the evaluation: the reply is empty and carries the server's message
+  (Reply.overflow), so the turn has no code and the episode fails there, as it would for a model
+  that can no longer answer. Any other 4xx (401 bad key, 404 unknown model, a malformed request)
+  is a configuration error that every request would repeat: one ServiceError line at once.
+* requests.jsonl in the run directory: every request (key, body) with its reply (or its context
+  refusal), finish reason, token usage as the server counts it, attempts and errors, appended as it
+  ends. A rerun into the same run directory answers every request it already holds from there
+  (same key and body), so no reply is ever sampled twice; only the sandbox runs again. A request
+  whose key was answered before for another body (the sandbox judged an earlier turn differently
+  this time, so the feedback changed) is sent again and counted as `resampled`.
 * Seeds: each request carries a seed derived from the run seed and its key, so a server that
   honours per-request seeds (vLLM) samples the same reply for the same request in any order.
 """
@@ -22,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +48,12 @@ UNAVAILABLE = {
 }
 # Without a key a local server (vllm serve without --api-key) accepts any; the client needs a string.
 NO_KEY = "EMPTY"
+# How servers refuse a dialogue that does not fit the model's context, with room for the reply:
+# OpenAI's error code; vLLM's "This model's maximum context length is ..." and "... longer than the
+# maximum model length ..."; llama.cpp's "... exceeds the available context size".
+CONTEXT_CODE = "context_length_exceeded"
+CONTEXT_MESSAGE = re.compile(r"maximum context length|maximum model length|context size|context length exceeded",
+                             re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,34 @@ def retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+def context_overflow(status: int, code: str | None, message: str) -> bool:
+    """The server refuses this dialogue as too long for the model: that episode ends, the run goes on.
+    Only a 400: the same words in a 5xx are server trouble, retried."""
+    return status == 400 and (code == CONTEXT_CODE or CONTEXT_MESSAGE.search(message) is not None)
+
+
+def server_said(status: int, message: str) -> str:
+    """The server's error message on one line, without the client's "Error code: <status> - " prefix."""
+    return " ".join(message.removeprefix(f"Error code: {status}").removeprefix(" - ").split()) or "no message"
+
+
+def client_error(status: int, message: str, api_key_env: str | None) -> str:
+    """One line for a 4xx that is not a context overflow: what the server said and which setting to check."""
+    said = server_said(status, message)
+    if status in (401, 403):
+        hint = (f"the server refused the key in ${api_key_env} (model.api_key_env)" if api_key_env
+                else "the server wants a key: set model.api_key_env to the variable that holds it")
+    elif status == 404:
+        hint = "check model.base_url and model.name_or_path"
+    else:
+        hint = "a request the server cannot take; every request would fail the same way"
+    return f"HTTP {status}: {said} ({hint})"
+
+
+class ContextOverflow(Exception):
+    """The server's context-length refusal of one request (its message); _answer turns it into a Reply."""
+
+
 def request_seed(run_seed: int, key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{run_seed}/{key}".encode()).digest()[:4], "big") >> 1  # 31 bits
 
@@ -102,17 +143,22 @@ class RequestLog:
 
     def __init__(self, path: Path):
         self.path = path
-        self.answered: dict[str, dict] = {}  # request id -> its line, from earlier runs
-        if path.is_file():
-            for line in path.read_text().splitlines():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:  # a line cut by a crash: that request is sent again
-                    continue
-                if record.get("reply") is not None:
-                    self.answered[record["id"]] = record
+        # request id -> its line from earlier runs: a reply, or a context refusal (the same body
+        # would be refused again). Failed requests are absent: they are sent again.
+        self.answered: dict[str, dict] = {}
+        text = path.read_text() if path.is_file() else ""
+        for line in text.splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a crash: that request is sent again
+                continue
+            if record.get("reply") is not None or record.get("context_overflow") is not None:
+                self.answered[record["id"]] = record
+        self.answered_keys = {record["key"] for record in self.answered.values()}
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("a")
+        if text and not text.endswith("\n"):  # end the cut line, or the next record is glued to it and lost
+            self._file.write("\n")
         self._lock = threading.Lock()
 
     def append(self, record: dict) -> None:
@@ -148,8 +194,10 @@ class OpenAIChatBackend:
         self.max_batch = settings.concurrency
         self.log = RequestLog(log_path)
         self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="chat-api")
-        self.sent = self.reused = 0  # requests sent to the server / answered from requests.jsonl
-        self._count = threading.Lock()
+        # Requests sent to the server / answered from requests.jsonl / sent although their key was
+        # answered before for another body (counted in sent too) / refused as longer than the context.
+        self.sent = self.reused = self.resampled = self.overflowed = 0
+        self._lock = threading.Lock()  # guards the counts: replies arrive on the pool's threads
         log.info("chat API: model %s at %s, %d concurrent requests, %d answered requests in %s",
                  settings.model, settings.base_url, settings.concurrency, len(self.log.answered), log_path)
 
@@ -163,7 +211,12 @@ class OpenAIChatBackend:
         self.pool.shutdown(wait=True, cancel_futures=True)  # requests in flight finish and are logged
         self.log.close()
         self.client.close()
-        log.info("chat API: %d requests sent, %d answered from %s", self.sent, self.reused, self.log.path)
+        log.info("chat API: %d requests sent (%d resampled), %d answered from %s, %d refused as longer than "
+                 "the context", self.sent, self.resampled, self.reused, self.log.path, self.overflowed)
+
+    def counts(self) -> dict[str, int]:
+        """metrics.json's "requests": nothing resampled and everything reused is what a clean resume shows."""
+        return {"sent": self.sent, "reused": self.reused, "resampled": self.resampled}
 
     def check_model(self) -> None:
         """One line now, rather than a failure per request later: unreachable server, bad key, or
@@ -192,24 +245,42 @@ class OpenAIChatBackend:
         rid = request_id(request.key, body)
         done = self.log.answered.get(rid)
         if done is not None:
-            with self._count:
-                self.reused += 1
-            return Reply(done["reply"], done["finish_reason"] == "stop")
+            return self._reuse(done)
         record, errors, start = {"id": rid, "key": request.key, "request": body}, [], time.time()
-        with self._count:
-            self.sent += 1
+        again = request.key in self.log.answered_keys
+        self._count("sent", "resampled" if again else None)
+        if again:
+            log.warning("%s: answered before for another dialogue (an earlier turn was judged differently); "
+                        "sampled again", request.key)
         try:
             completion = self._retrying(request.key, lambda: self.client.chat.completions.create(**body), errors)
         except ServiceError as e:
             self.log.append(record | {"reply": None, "error": str(e), "errors": errors})
             raise
+        except ContextOverflow as e:
+            self._count("overflowed")
+            log.warning("%s: longer than the model's context; the episode ends here (%s)", request.key, e)
+            self.log.append(record | {"reply": None, "context_overflow": str(e), "attempts": len(errors) + 1,
+                                      "errors": errors, "seconds": round(time.time() - start, 3)})
+            return Reply("", False, overflow=str(e), id=rid)
         choice = completion.choices[0]
         text = choice.message.content or ""
         usage = completion.usage.model_dump() if completion.usage else None
         self.log.append(record | {"reply": text, "finish_reason": choice.finish_reason, "usage": usage,
                                   "attempts": len(errors) + 1, "errors": errors,
                                   "seconds": round(time.time() - start, 3)})
-        return Reply(text, choice.finish_reason == "stop")
+        return Reply(text, choice.finish_reason == "stop", id=rid)
+
+    def _reuse(self, done: dict) -> Reply:
+        """The reply (or the context refusal) an earlier run logged for this very request."""
+        self._count("reused", "overflowed" if done.get("context_overflow") is not None else None)
+        return Reply(done["reply"] or "", done.get("finish_reason") == "stop", overflow=done.get("context_overflow"),
+                     id=done["id"])
+
+    def _count(self, *names: str | None) -> None:
+        with self._lock:
+            for name in filter(None, names):
+                setattr(self, name, getattr(self, name) + 1)
 
     def _retrying(self, what: str, call: Callable, errors: list[str]):
         """call() until it succeeds, at most max_attempts times; each failure is appended to errors."""
@@ -219,8 +290,11 @@ class OpenAIChatBackend:
             try:
                 return call()
             except openai.APIStatusError as e:
+                if context_overflow(e.status_code, e.code, e.message):
+                    raise ContextOverflow(f"HTTP 400: {server_said(400, e.message)}") from None
                 if not retryable(e.status_code):
-                    raise ServiceError(f"{s.base_url}: {what}: HTTP {e.status_code}: {e.message}") from None
+                    raise ServiceError(f"{s.base_url}: {what}: "
+                                       f"{client_error(e.status_code, e.message, s.api_key_env)}") from None
                 errors.append(f"HTTP {e.status_code}")
                 retry_after = _retry_after(e.response)
             except openai.APIConnectionError as e:  # refused, reset, timed out

@@ -55,8 +55,12 @@ class ChatRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    text: str  # the assistant message as the server returned it
+    text: str  # the assistant message as the server returned it ("" when overflow is set)
     stopped: bool  # the model ended its turn (finish_reason "stop"; False: cut at max_new_tokens)
+    # The server refused the request as longer than the model's context (its message): no reply,
+    # and the episode ends on this turn (rollout.EpisodeRunner). None: an ordinary reply.
+    overflow: str | None = None
+    id: str | None = None  # the request's line in the backend's log (chat_api: requests.jsonl's "id")
 
 
 @runtime_checkable

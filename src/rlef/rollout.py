@@ -8,7 +8,9 @@ newly tokenised text, so nothing the policy produced is ever decoded and re-toke
 
 With a ChatBackend (a model behind an API, evaluation only) the same episode runs on text: each
 turn already keeps its user message and its reply, so `messages(episode)` is the dialogue the
-server sees; the episode's token fields stay empty and turns carry no token ids or log-probs.
+server sees; the episode's token fields stay empty and turns carry no token ids or log-probs. A
+dialogue the server refuses as longer than the model's context ends its episode on that turn with no
+reply (Turn.overflow): no code, so the episode fails, and every later prompt would be longer still.
 """
 from __future__ import annotations
 
@@ -117,6 +119,8 @@ class Turn:
     public: ExecutionResult | None = None  # on feedback_tests(): the public tests by default (None without code)
     user: str = ""  # the user message that prompted this turn
     request: str | None = None  # ChatBackend only: the ChatRequest.key that produced the reply (None: token path)
+    request_id: str | None = None  # ChatBackend only: that request's line in the backend's log (Reply.id)
+    overflow: str | None = None  # ChatBackend only: the server's context-length refusal; no reply, last turn
 
 
 @dataclass
@@ -320,6 +324,7 @@ class EpisodeRunner:
     def _record_reply(self, episode: Episode, request: str, reply: Reply) -> None:
         turn = episode.turns[-1]
         turn.text, turn.stopped, turn.request = reply.text, reply.stopped, request
+        turn.request_id, turn.overflow = reply.id, reply.overflow
         turn.code = extract_code(reply.text)
 
     def _run_public(self, episodes: list[Episode], live: list[int]) -> None:
@@ -337,6 +342,8 @@ class EpisodeRunner:
         """Append the next user turn and return True, or end the episode."""
         last = episode.turns[-1]
         if episode.infra_error or (last.public is not None and last.public.passed):
+            return False
+        if last.overflow is not None:  # the dialogue outgrew the model's context: a longer one cannot fit
             return False
         if turn_index + 1 >= self.cfg.max_turns:
             return False
@@ -381,8 +388,10 @@ def episode_record(episode: Episode) -> dict:
                   "response_tokens": len(t.response) if t.request is None else None,
                   "public_verdicts": [x.verdict.value for x in public.tests] if public else None,
                   "public_passed": bool(public and public.passed)}
-        if t.request is not None:
-            record["request"] = t.request  # its line in requests.jsonl (rlef.chat_api)
+        if t.request is not None:  # its line in requests.jsonl (rlef.chat_api): key, and id when the backend gives one
+            record["request"], record["request_id"] = t.request, t.request_id
+        if t.overflow is not None:
+            record["context_overflow"] = t.overflow  # the server's refusal: this turn has no reply
         turns.append(record)
     final = episode.final
     return {"problem": episode.problem.id, "family": episode.problem.family, "turns": turns,

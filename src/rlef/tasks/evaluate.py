@@ -7,8 +7,10 @@ episode), so each number traces back to the episodes behind it.
 
 model.kind=openai evaluates a model behind an OpenAI-compatible chat server (rlef.chat_api) with
 the same dialogue, n@k and CIs; it adds requests.jsonl (every request and reply; a rerun into the
-same run directory answers from it and samples nothing twice), and metrics.json says which
-metrics a chat API cannot give ("unavailable") instead of writing numbers for them.
+same run directory answers from it and samples nothing twice; each turn in samples.jsonl names its
+line there), and metrics.json says which metrics a chat API cannot give ("unavailable") instead of
+writing numbers for them. An episode whose dialogue outgrows the model's context ends there and
+fails (its last turn's "context_overflow" in samples.jsonl); each mode counts them.
 
 Baselines of the paper's tables, as settings of this task: eval.few_shot_repairs (Table 3: repair
 dialogues from train problems before every first prompt, written to few_shot.json) and
@@ -182,13 +184,15 @@ def main(cfg: DictConfig) -> dict:
             row = {**_summary(name, episodes, scores, cfg, mode_turns), "seconds": round(seconds, 1),
                    "tokens_per_s": None if tokens is None else round(tokens / max(seconds, 1e-9), 1)}
             records = [episode_record(e) for e in episodes]
+            if not runner.counts_tokens:  # a chat API: episodes failed because the server's context was full
+                row["context_overflows"] = sum(e.turns[-1].overflow is not None for e in episodes)
             if name == "multi_turn":  # Fig. 3 and 4 from samples.jsonl's records, as rlef.analysis.turns reads them
                 row["analysis"] = turn_analysis(records)
             results.append(row)
             families[name] = _per_family(episodes, scores)
             samples += [{"mode": name, **r} for r in records]
     chat = shared if isinstance(shared, ChatBackend) else None
-    api = {} if chat is None else {"unavailable": UNAVAILABLE, "requests": {"sent": chat.sent, "reused": chat.reused}}
+    api = {} if chat is None else {"unavailable": UNAVAILABLE, "requests": chat.counts()}
     _write(out, cfg, results, families, samples, api)
     return {"results": results, **api}
 
