@@ -2,8 +2,14 @@
 import csv
 import json
 import warnings
+from pathlib import Path
+
+import pytest
 
 from rlef.analysis.collect import collect
+from rlef.data import Problem, Test
+from rlef.execution.types import ExecutionResult, TestResult, Verdict
+from rlef.rollout import Episode, Turn
 
 
 def test_collect_copies_csvs_and_records_the_command(tmp_path):
@@ -60,26 +66,85 @@ def test_a_resumed_training_run_lists_every_start(tmp_path):
     assert page.count("- 20") == 2  # two dated starts
 
 
-def test_feedback_use_counts_recoveries_and_repeated_code_per_iteration(tmp_path):
-    def episode(*turns):  # (code, public_passed) per turn
-        return {"turns": [{"code": c, "public_passed": ok} for c, ok in turns]}
+ADD = Problem("add/00", "rlef_mini", "Print a+b.", (Test("1 2\n", "3\n"),), (Test("5 5\n", "10\n"),), family="adding")
 
-    rollouts = tmp_path / "run" / "rollouts"
-    rollouts.mkdir(parents=True)
-    first = [episode(("print(1)", True)),  # solved at once: not counted
-             episode(("print(1)", False), ("print(2)", True)),  # recovered, changed code
-             episode(("print(1)", False), ("print(1)", False), ("print(1)", False))]  # repeated, never passed
-    (rollouts / "iter000000_rank0.jsonl").write_text("".join(json.dumps(e) + "\n" for e in first[:2]))
-    (rollouts / "iter000000_rank1.jsonl").write_text(json.dumps(first[2]) + "\n")
-    (rollouts / "iter000001_rank0.jsonl").write_text(json.dumps(episode(("", False), ("x=1", False))) + "\n")
-    (tmp_path / "run" / "run_info.json").write_text(json.dumps({"argv": ["src/run.py"], "git_sha": "abc",
-                                                                "git_dirty": False, "started": "now", "host": "h"}))
-    (tmp_path / "run" / "iterations.csv").write_text("iteration\n0\n1\n")
-    written = collect(tmp_path / "run", tmp_path / "results" / "train_z")
+
+def episode(turns: list[tuple[str | None, tuple[str, ...]]], final: tuple[str, ...] | None = None) -> Episode:
+    """An Episode as EpisodeRunner leaves it: (code, public verdicts) per turn (no code: not run);
+    final: the judge's verdicts on the last code (an INFRA_ERROR there makes it an infra-error episode)."""
+    def result(verdicts):
+        return ExecutionResult(tuple(TestResult(Verdict(v), "1 2\n", "3\n", "") for v in verdicts))
+
+    built = [Turn(0, [1], [0.0], True, "", code, None if code is None else result(verdicts))
+             for code, verdicts in turns]
+    judged = None if final is None else result(final)
+    return Episode(ADD, [], [], built, judged, infra_error=bool(judged and judged.infra_error))
+
+
+def training_run(run: Path, iterations: dict[tuple[int, int], list[Episode]]) -> Path:
+    """A finished training run whose rollouts/ the trainer's own writer filled, per (iteration, rank)."""
+    from rlef.iteration import write_rollouts
+
+    run.mkdir(parents=True)
+    for (iteration, rank), episodes in iterations.items():
+        write_rollouts(run, iteration, rank, episodes)
+    (run / "run_info.json").write_text(json.dumps({"argv": ["src/run.py"], "git_sha": "abc", "git_dirty": False,
+                                                   "started": "now", "host": "h"}))
+    (run / "iterations.csv").write_text("iteration\n" + "".join(f"{i}\n" for i in sorted({i for i, _ in iterations})))
+    return run
+
+
+def feedback_rows(run: Path, target: Path) -> list[dict]:
+    written = collect(run, target)
+    assert f"{target.name}_feedback.csv" in written[1].read_text()
     with written[2].open() as f:
-        rows = list(csv.DictReader(f))
+        return list(csv.DictReader(f))
+
+
+def test_feedback_use_counts_recoveries_and_repeated_code_per_iteration(tmp_path):
+    run = training_run(tmp_path / "run", {
+        (0, 0): [episode([("print(1)", ("PASSED",))], ("PASSED",)),  # solved at once: not counted
+                 episode([("print(1)", ("WRONG_OUTPUT",)), ("print(2)", ("PASSED",))], ("PASSED",))],  # recovered
+        (0, 1): [episode([("print(1)", ("WRONG_OUTPUT",))] * 3, ("WRONG_OUTPUT",))],  # repeated, never passed
+        (1, 0): [episode([(None, ()), ("x=1", ("EXCEPTION",))], ("EXCEPTION",)),  # no code at turn 1: no pair
+                 episode([("x=1", ("WRONG_OUTPUT",)), ("x=2", ("PASSED",))], ("INFRA_ERROR",))],  # scores nothing
+    })
+    rows = feedback_rows(run, tmp_path / "results" / "train_z")
     assert [(r["episodes"], r["failed_turn1"], r["recovered"]) for r in rows] == [("3", "2", "1"), ("1", "1", "0")]
     assert float(rows[0]["recovery_rate"]) == 0.5 and float(rows[0]["same_code_turn2"]) == 0.5
     assert 0 < float(rows[0]["chrf_turn1_2"]) < 100  # mean of an identical pair (100) and a changed one
-    assert rows[1]["same_code_turn2"] == "" and rows[1]["chrf_turn1_2"] == ""  # no code in turn 1: no pair
-    assert "train_z_feedback.csv" in written[1].read_text()
+    assert rows[1]["same_code_turn2"] == "" and rows[1]["chrf_turn1_2"] == ""
+
+
+def test_a_single_turn_run_has_no_feedback_to_use(tmp_path):
+    run = training_run(tmp_path / "run", {(0, 0): [episode([("print(1)", ("WRONG_OUTPUT",))], ("WRONG_OUTPUT",))]})
+    row, = feedback_rows(run, tmp_path / "results" / "train_s")
+    assert (row["episodes"], row["failed_turn1"], row["recovery_rate"]) == ("1", "0", "")
+
+
+def test_the_feedback_csv_and_task_evals_metrics_count_the_same_failures_recoveries_and_chrf(tmp_path):
+    """Fig. 3/4's per-episode facts are defined once (rlef.evaluation): the same episodes, written by
+    the trainer as rollouts and by task=eval as samples.jsonl, give the feedback CSV's row and
+    metrics.json's turn_analysis the same counts, infra errors left out by both."""
+    from rlef.analysis.turns import chrf_rows
+    from rlef.evaluation import turn_analysis
+    from rlef.rollout import episode_record
+
+    episodes = [
+        episode([("a = 1", ("WRONG_OUTPUT",)), ("a = 2", ("EXCEPTION",)), ("a = 3", ("PASSED",))], ("PASSED",)),
+        episode([(None, ()), ("b = 1", ("PASSED",))], ("WRONG_OUTPUT",)),  # fixed on the public tests, not solved
+        episode([("c = 1", ("PASSED",))], ("PASSED",)),
+        episode([("d = 1", ("PASSED", "TIMEOUT"))] * 3, ("TIMEOUT",)),  # the same code three times
+        episode([("e = 1", ("WRONG_OUTPUT",)), ("e = 2", ("PASSED",))], ("INFRA_ERROR",)),
+    ]
+    row, = feedback_rows(training_run(tmp_path / "run", {(0, 0): episodes[:3], (0, 1): episodes[3:]}),
+                         tmp_path / "results" / "train_e")
+    samples = [json.loads(json.dumps({"mode": "multi_turn", **episode_record(e)})) for e in episodes]
+    analysis = json.loads(json.dumps(turn_analysis(samples)))  # what task=eval writes to metrics.json
+    first = analysis["error_types_per_turn"]["1"]
+    assert int(row["episodes"]) == sum(first.values()) == 4
+    assert int(row["failed_turn1"]) == sum(n for kind, n in first.items() if kind != "passed") == 3
+    assert int(row["recovered"]) == sum(analysis["recoveries"].values()) == 2
+    assert float(row["chrf_turn1_2"]) == pytest.approx(analysis["chrf_successive_turns"]["1->2"])
+    one_two = chrf_rows([s for s in samples if not s["infra_error"]], 3)[0]
+    assert (one_two["pairs"], float(row["same_code_turn2"])) == (2, one_two["unchanged"]) == (2, 0.5)

@@ -12,8 +12,10 @@ subset from the N >= k rollouts we generated (the idea of Chen et al. 2021's pas
 estimator, extended to submission filtering as in Li et al. 2022).
 
 Fig. 3 and Fig. 4 (right) read one episode (a samples.jsonl record) through turn_errors and
-successive_chrf, defined here once: task=eval's metrics.json (turn_analysis) and the
-error_recovery / chrf tables (rlef.analysis.turns) count the same per-episode facts.
+successive_chrf, defined here once: task=eval's metrics.json (turn_analysis), the
+error_recovery / chrf tables (rlef.analysis.turns) and a training run's per-iteration feedback
+use (rlef.analysis.collect, from rollouts/iter*_rank*.jsonl, which rlef.rollout.episode_record
+writes in samples.jsonl's schema) count the same per-episode facts.
 """
 from __future__ import annotations
 

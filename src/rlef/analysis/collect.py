@@ -7,8 +7,9 @@ writes <target>.csv (the run's results.csv), <target>_per_family.csv, <target>_t
 produced them), so every committed number has its command next to it. A training run
 (task=train, target results/<experiment>/<run>/train) gives <target>_iterations.csv (one row
 per iteration), <target>_feedback.csv (per iteration, from the rollouts: how the episodes whose
-first turn failed the public tests used the feedback) and <target>.md, which also records the
-checkpoint selected on valid. results/README.md describes the layout.
+first turn failed the public tests used the feedback; each episode's facts are rlef.evaluation's, as
+task=eval's metrics.json counts them) and <target>.md, which also records the checkpoint selected on
+valid. results/README.md describes the layout.
 """
 from __future__ import annotations
 
@@ -22,16 +23,22 @@ from rlef.provenance import produced_by, run_command, write_csv
 
 
 def _feedback_row(iteration: int, episodes: list[dict]) -> dict:
-    from rlef.evaluation import chrf
+    """One iteration's row. Training rollouts are samples.jsonl's records (rlef.rollout.episode_record
+    writes both), so each episode's facts are rlef.evaluation's, as metrics.json's Fig. 3/4 counts:
+    episodes: the scored ones (infra errors left out); failed_turn1: those whose turn-1 kind
+    (turn_errors) is not passed and that went on to a turn 2 (a single-turn run gives no feedback to
+    use: none); recovered: of those, the ones a later turn fixed on the public tests; same_code_turn2
+    and chrf_turn1_2: over their turn 1 -> 2 pairs with code in both turns (successive_chrf)."""
+    from rlef.evaluation import scored_episodes, successive_chrf, turn_errors
 
-    failed = [e for e in episodes if len(e["turns"]) > 1 and not e["turns"][0]["public_passed"]]
-    recovered = [e for e in failed if any(t["public_passed"] for t in e["turns"][1:])]
-    pairs = [(e["turns"][0]["code"], e["turns"][1]["code"]) for e in failed if e["turns"][0]["code"]
-             and e["turns"][1]["code"]]
-    return {"iteration": iteration, "episodes": len(episodes), "failed_turn1": len(failed),
-            "recovered": len(recovered), "recovery_rate": len(recovered) / len(failed) if failed else "",
-            "same_code_turn2": sum(a == b for a, b in pairs) / len(pairs) if pairs else "",
-            "chrf_turn1_2": sum(chrf(a, b) for a, b in pairs) / len(pairs) if pairs else ""}
+    scored = scored_episodes(episodes)
+    failed = [e for e in scored if len(e["turns"]) > 1 and turn_errors(e).first != "passed"]
+    recovered = sum(turn_errors(e).fixed_at is not None for e in failed)
+    pairs = [compared[1] for compared in map(successive_chrf, failed) if 1 in compared]  # (chrF, unchanged)
+    return {"iteration": iteration, "episodes": len(scored), "failed_turn1": len(failed), "recovered": recovered,
+            "recovery_rate": recovered / len(failed) if failed else "",
+            "same_code_turn2": sum(same for _, same in pairs) / len(pairs) if pairs else "",
+            "chrf_turn1_2": sum(score for score, _ in pairs) / len(pairs) if pairs else ""}
 
 
 def feedback_use(rollouts: Path, out: Path) -> Path:
