@@ -6,8 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
+from rlef.data.jsonl import load_jsonl
 from rlef.evaluation import turn_analysis
+from rlef.feedback import first_prompt, no_code_prompt
+from rlef.models import load_tokenizer
+from rlef.rollout import ChatFormat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +42,35 @@ def test_eval_writes_metrics_results_and_every_episode(tmp_path):
         assert [row["mode"] for row in csv.DictReader(f)] == ["multi_turn", "single_turn"]
     assert (tmp_path / "per_family.csv").exists() and (tmp_path / "run_info.json").exists()
     assert f"python -m rlef.viewer {tmp_path}" in (tmp_path / "run.log").read_text()
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_our_own_model_ends_an_episode_whose_dialogue_outgrows_its_context_and_the_eval_goes_on(tmp_path):
+    """model.kind=tiny_random with a context that fits the long problem's first turn, not its second: that
+    episode ends on an overflowed turn 2, recorded and counted as for a chat server; the short one goes on."""
+    rows = [{"name": name, "description": text, "public_tests": {"input": ["1 2\n"], "output": ["3\n"]},
+             "private_tests": {"input": ["5 5\n"], "output": ["10\n"]}}
+            for name, text in (("short", "Print a+b."), ("long", "Print a+b. " + "Read the input carefully. " * 60))]
+    (tmp_path / "problems.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    problems = {p.id: p for p in load_jsonl(tmp_path / "problems.jsonl")[0]}
+    chat = ChatFormat(load_tokenizer(OmegaConf.create({"kind": "tiny_random"})))
+    long = len(chat.first(first_prompt(problems["long"])))
+    length = long + len(chat.next_user(no_code_prompt(), response_stopped=False)) + 8  # a reply of >= 1 token overflows
+    run = tmp_path / "run"
+    command = [sys.executable, str(ROOT / "src/run.py"), "task=eval", "model=tiny_random",
+               f"model.max_position_embeddings={length}", "data=jsonl", f"data.path={tmp_path / 'problems.jsonl'}",
+               "eval.rollouts_per_problem=1", "eval.single_turn_baseline=false", "eval.bootstrap_resamples=10",
+               "rollout.max_new_tokens=8", "execution.workers=1", f"hydra.run.dir={run}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    [row] = json.loads((run / "metrics.json").read_text())["results"]
+    assert row["context_overflows"] == 1 and row["infra_errors"] == 0 and row["episodes"] == 2
+    episodes = {s["problem"]: s for s in map(json.loads, (run / "samples.jsonl").read_text().splitlines())}
+    cut, ok = episodes["long"]["turns"], episodes["short"]["turns"]
+    assert len(cut) == 2 and "context_overflow" not in cut[0] and cut[1]["response"] == "" and cut[1]["code"] is None
+    assert f"context length of {length}" in cut[1]["context_overflow"]
+    assert len(ok) == 3 and not any("context_overflow" in t for t in ok)
 
 
 def test_a_missing_model_directory_is_named_in_one_clear_error(tmp_path):

@@ -45,6 +45,33 @@ def test_collate_lays_out_turns_values_and_rewards():
     assert batch.behaviour_logp[0, 3:5].tolist() == pytest.approx([-0.1, -0.2])
 
 
+def overflowed(e: Episode, prompt: int) -> Episode:
+    """`e` with one more turn whose prompt of `prompt` tokens overflowed the context (rollout.context_overflow)."""
+    longer = Episode(e.problem, e.tokens + [7] * prompt, e.policy_mask + [False] * prompt, list(e.turns), e.final)
+    longer.turns.append(Turn(len(longer.tokens), [], [], False, "", None, overflow="context overflow: ..."))
+    return longer
+
+
+def test_an_overflowed_last_turn_adds_no_token_value_or_reward_to_training():
+    """Its feedback prompt (possibly past the model's positions) and its empty reply stay out: the batch
+    is the episode's answered turns, whose last one takes the failure's reward."""
+    for spec in ([(3, 2, True)], [(3, 2, True), (2, 3, False)]):
+        answered = episode(spec, solved=False)
+        cut = experience.collate([overflowed(answered, prompt=50)], pad_id=0)
+        whole = experience.collate([answered], pad_id=0)
+        for name in ("tokens", "attention", "response_mask", "turn_of_token", "value_index", "turn_mask", "rewards",
+                     "behaviour_logp"):
+            assert torch.equal(getattr(cut, name), getattr(whole, name)), name
+    assert cut.rewards.tolist() == [[0.0, -1.0]]
+
+
+def test_an_episode_whose_first_prompt_overflowed_is_a_one_token_row_with_no_turn():
+    """Only ever a weight-0 filler (iteration.ppo_update trains on none): its row must stay harmless."""
+    alone = experience.collate([overflowed(Episode(PROBLEM, [], []), prompt=50)], pad_id=0)
+    assert alone.tokens.shape == (1, 1) and not alone.response_mask.any() and not alone.turn_mask.any()
+    assert alone.turn_mask.shape == (1, 1)  # per_turn_kl stacks over at least one turn
+
+
 def test_single_turn_training_has_no_intermediate_penalty():
     batch = experience.collate([episode([(3, 2, False)], solved=False)], 0)
     assert batch.rewards.tolist() == [[-1.0]]

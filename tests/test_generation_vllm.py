@@ -166,9 +166,12 @@ def test_engine_samples_what_hf_would_and_follows_the_trainer_after_a_weight_syn
     g = torch.Generator().manual_seed(0)
     contexts = [torch.randint(10, 40_000, (n,), generator=g).tolist() for n in CONTEXT_LENGTHS]
     greedy = SamplingParams(temperature=0.0, max_new_tokens=12)
-    hf = HFBackend(policy, [tokenizer.eos_token_id], tokenizer.pad_token_id, max_batch=4).generate(contexts, greedy)
+    decoder = HFBackend(policy, [tokenizer.eos_token_id], tokenizer.pad_token_id, max_batch=4)
+    hf = decoder.generate(contexts, greedy)
     ours = engine.generate(contexts, greedy)
     assert [o.tokens for o in ours] == [h.tokens for h in hf]
+    # max_model_len null: the engine's limit is the model's own, so both end the same dialogues (context_overflow)
+    assert engine.context_length == decoder.context_length == policy.config.max_position_embeddings
     assert max_gap(policy, contexts, ours) < TOLERANCE
 
     sampled = SamplingParams(temperature=1.0, max_new_tokens=12)  # training's sampling (paper A.1)

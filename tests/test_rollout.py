@@ -6,9 +6,10 @@ from omegaconf import OmegaConf
 from rlef.data import load_problems
 from rlef.data.problem import Problem, Test
 from rlef.execution.types import Limits
+from rlef.feedback import first_prompt, no_code_prompt
 from rlef.generation import Generation, HFBackend, SamplingParams
 from rlef.models import load_tokenizer, tiny_random_llama
-from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, episode_record
+from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, context_overflow, episode_record
 
 ADD = Problem("add", "rlef_mini", "Print a+b.", (Test("1 2\n", "3\n"),), (Test("5 5\n", "10\n"), Test("0 0\n", "0\n")),
               family="adding")
@@ -26,6 +27,7 @@ class Scripted:
     """A policy that answers from a script: replies[k] is the k-th reply of every episode."""
 
     max_batch = 8
+    context_length = None
 
     def __init__(self, tokenizer, replies):
         self.tokenizer, self.replies, self.calls = tokenizer, replies, []
@@ -300,3 +302,46 @@ def test_a_repair_backend_writes_every_turn_after_the_first(tokenizer, executor)
     (episode,) = runner.run([ADD])
     assert len(episode.turns) == 3 and len(generator.calls) == 1 and len(repair.calls) == 2
     assert repair.calls[0][0] == episode.tokens[:episode.turns[1].context_len]  # it saw the generator's turn 1
+
+
+def test_a_turn_is_sampled_only_while_its_prompt_plus_max_new_tokens_fits_the_context():
+    assert context_overflow(10, 6, 16) is None  # a reply of all 6 tokens ends on the last position
+    message = context_overflow(11, 6, 16)
+    assert "11 tokens" in message and "max_new_tokens 6" in message and "= 17" in message and "of 16" in message
+    assert context_overflow(10**6, 6, None) is None  # a backend that does not know its length is never cut
+
+
+def overflowing_pair(tokenizer, max_new_tokens: int) -> tuple[Problem, Problem, int]:
+    """(short, long, context length): the long problem's second prompt (a reply of >= 1 token, then the
+    no-code retry) cannot fit with max_new_tokens more, while its first turn and all of the short
+    problem's three turns can."""
+    short = Problem("short", "rlef_mini", "Print a+b.", ADD.public_tests, ADD.private_tests)
+    long = Problem("long", "rlef_mini", "Print a+b. " + "Read the input carefully. " * 60, ADD.public_tests,
+                   ADD.private_tests)
+    chat = ChatFormat(tokenizer)
+    retry = len(chat.next_user(no_code_prompt(), response_stopped=False))
+    first = {p.id: len(chat.first(first_prompt(p))) for p in (short, long)}
+    assert first["short"] + 2 * (max_new_tokens + retry) < first["long"]  # short's three turns fit
+    return short, long, first["long"] + retry + max_new_tokens
+
+
+@pytest.mark.sandbox
+def test_an_hf_episode_that_outgrows_the_context_ends_at_turn_2_and_the_batch_goes_on(tokenizer, executor):
+    """Our HF decoder knows the model's max_position_embeddings: the long dialogue's second turn is
+    not sampled but recorded as the overflow a chat server would have refused; the short one goes on."""
+    short, long, length = overflowing_pair(tokenizer, max_new_tokens=8)
+    model = tiny_random_llama(len(tokenizer), seed=3, max_position_embeddings=length).eval()
+    backend = HFBackend(model, [], tokenizer.pad_token_id, max_batch=4)  # no stop: every reply is 8 tokens
+    assert backend.context_length == length
+    runner = EpisodeRunner(backend, tokenizer, executor, RolloutConfig(sampling=SamplingParams(max_new_tokens=8)),
+                           Limits(time_s=2))
+    ok, cut = runner.run([short, long])
+    assert len(ok.turns) == 3 and all(t.overflow is None and len(t.response) == 8 for t in ok.turns)
+    first, second = cut.turns
+    assert first.overflow is None and len(first.response) == 8 and first.code is None
+    assert second.response == [] and second.code is None and len(cut.tokens) == second.context_len  # nothing sampled
+    assert f"{second.context_len} tokens" in second.overflow and f"context length of {length}" in second.overflow
+    assert not cut.solved and cut.final is None and not cut.infra_error
+    record = episode_record(cut)
+    assert "context_overflow" not in record["turns"][0] and record["turns"][1]["context_overflow"] == second.overflow
+    assert [t["response_tokens"] for t in record["turns"]] == [8, None]  # no reply, not an empty one

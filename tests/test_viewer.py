@@ -18,7 +18,7 @@ from rlef.data import Problem, Test
 from rlef.errors import BadInput
 from rlef.execution.types import ExecutionResult, TestResult, Verdict
 from rlef.feedback import feedback_prompt, first_prompt, no_code_prompt
-from rlef.rollout import Episode, Turn, episode_record
+from rlef.rollout import Episode, Turn, context_overflow, episode_record
 from rlef.viewer import episodes as ep
 from rlef.viewer.__main__ import build
 from rlef.viewer.load import NO_FEEDBACK_PROMPT, detect, feedback_verdicts, load
@@ -56,6 +56,14 @@ RECOVERED = episode([WRONG, RIGHT], [("WRONG_OUTPUT",), ("PASSED",)], ("PASSED",
 FIRST_TRY = episode([RIGHT], [("PASSED",)], ("PASSED",))
 PUBLIC_ONLY = episode([RIGHT], [("PASSED",)], ("WRONG_OUTPUT",))
 NEVER = episode([WRONG, None, WRONG], [("WRONG_OUTPUT",), (), ("EXCEPTION",)], None)
+
+
+def overflowed_episode() -> Episode:
+    """Wrong code at turn 1; turn 2's prompt did not fit the model's context, so it has no reply."""
+    e = episode([WRONG], [("WRONG_OUTPUT",)], None)
+    e.turns.append(Turn(0, [], [], False, "", None, user=feedback_prompt(result("WRONG_OUTPUT")),
+                        overflow=context_overflow(4000, 512, 4096)))
+    return e
 
 
 def mixed_run(folder: Path, copies: int = 1) -> Path:
@@ -194,6 +202,17 @@ def test_episode_facets_count_what_the_filters_offer(tmp_path):
     assert views[3]["turns"][1]["reward"] == ep.INVALID_CODE_PENALTY  # the turn without code
 
 
+def test_an_overflowed_turn_carries_its_message_and_no_reward_and_the_turn_before_takes_the_failure(tmp_path):
+    """As PPO trains it (rlef.experience): the overflowed turn has no reply to reward."""
+    [view] = [ep.view_episode(0, r, {}) for r in records_of(eval_run(tmp_path, [overflowed_episode()]))]
+    first, cut = view["turns"]
+    assert cut["overflow"] == context_overflow(4000, 512, 4096) and "overflow" not in first
+    assert cut["category"] == view["facets"]["last_error"] == "context_overflow"
+    assert cut["reward"] is None and first["reward"] == ep.FAIL_REWARD == view["reward"]
+    page = build(eval_run(tmp_path, [overflowed_episode()]), tmp_path / "page.html")[0].read_text()
+    assert data_block(page)["episodes"][0]["turns"][1]["overflow"] == cut["overflow"]
+
+
 def test_subsample_keeps_so_many_of_each_iteration_in_order():
     records = [{"facets": {"iteration": str(i // 10)}, "n": i} for i in range(30)]
     kept = ep.subsample(records, 3, seed=1)
@@ -309,6 +328,18 @@ def test_hostile_code_in_chromium_is_shown_as_text_and_runs_nothing(chromium, tm
     assert HOSTILE in text and "<img src=x onerror=alert(2)>" in text
     assert chromium.evaluate("document.querySelectorAll('#episodes script, #episodes img').length") == 0
     assert chromium.dialogs == [] and chromium.errors == []  # no alert, no exception, no CSP violation
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_an_overflowed_turn_is_marked_with_its_message_in_chromium(chromium, tmp_path):
+    page, _ = build(eval_run(tmp_path / "run", [overflowed_episode(), RECOVERED]), tmp_path / "page.html")
+    open_page(chromium, page)
+    cut = chromium.evaluate("document.querySelector('.episode').innerText")
+    assert "context overflow: no reply" in cut and context_overflow(4000, 512, 4096) in cut
+    assert "not run: the last turn overflowed the context" in cut and "no code block in the reply" not in cut
+    assert chromium.evaluate("document.querySelectorAll('.c-context_overflow').length") == 2  # the turn, the final line
+    assert chromium.errors == []
 
 
 @pytest.mark.slow

@@ -4,7 +4,10 @@ One row per episode: the whole dialogue is a single sequence, so one forward pas
 log-probs of every turn's response and the critic's value at every turn's context (contexts
 are prefixes of the dialogue). Each response token carries its own turn's advantage.
 Infra-error episodes only enter as filler batches of weight 0 (the harness failed; they are
-not the policy's).
+not the policy's). An episode whose last prompt outgrew the model's context (Turn.overflow) enters up
+to its last answered turn: the overflowed turn has no reply to train, and its prompt may already run
+past the positions the model has. The episode's failure is then the reward of the turn before it, as
+if the turn limit had ended the episode there.
 """
 from __future__ import annotations
 
@@ -43,9 +46,18 @@ class EpisodeBatch:
                                 if isinstance(getattr(self, f.name), Tensor)})
 
 
+def trained_length(episode: Episode) -> int:
+    """Tokens of the dialogue PPO trains: up to the end of the last answered turn's reply (all of it
+    unless the last turn overflowed). An episode with no answered turn is left out of training
+    (iteration.ppo_update); as a weight-0 filler row it keeps one token, whose position always exists."""
+    answered = episode.answered_turns
+    return answered[-1].context_len + len(answered[-1].response) if answered else 1
+
+
 def collate(episodes: Sequence[Episode], pad_id: int) -> EpisodeBatch:
-    width = max(len(e.tokens) for e in episodes)
-    turns = max(len(e.turns) for e in episodes)
+    lengths = [trained_length(e) for e in episodes]
+    width = max(lengths)
+    turns = max(1, *(len(e.answered_turns) for e in episodes))  # >= 1: per_turn_kl stacks over turns
     b = len(episodes)
     batch = EpisodeBatch(
         tokens=torch.full((b, width), pad_id, dtype=torch.long),
@@ -56,19 +68,19 @@ def collate(episodes: Sequence[Episode], pad_id: int) -> EpisodeBatch:
         turn_mask=torch.zeros(b, turns, dtype=torch.bool),
         rewards=torch.zeros(b, turns),
         behaviour_logp=torch.zeros(b, width))
-    for row, episode in enumerate(episodes):
-        n = len(episode.tokens)
-        batch.tokens[row, :n] = torch.tensor(episode.tokens)
+    for row, (episode, n) in enumerate(zip(episodes, lengths)):
+        batch.tokens[row, :n] = torch.tensor(episode.tokens[:n])
         batch.attention[row, :n] = 1
-        batch.response_mask[row, :n] = torch.tensor(episode.policy_mask)
-        for k, turn in enumerate(episode.turns):
+        batch.response_mask[row, :n] = torch.tensor(episode.policy_mask[:n])
+        for k, turn in enumerate(episode.answered_turns):
             start, end = turn.context_len, turn.context_len + len(turn.response)
             batch.turn_of_token[row, start:end] = k
             batch.behaviour_logp[row, start:end] = torch.tensor(turn.logprobs)
             batch.value_index[row, k] = turn.context_len - 1
             batch.turn_mask[row, k] = True
-        has_code = [t.code is not None for t in episode.turns]
-        batch.rewards[row, : len(has_code)] = ppo.turn_rewards(episode.solved, has_code)
+        has_code = [t.code is not None for t in episode.answered_turns]
+        if has_code:
+            batch.rewards[row, : len(has_code)] = ppo.turn_rewards(episode.solved, has_code)
     return batch
 
 

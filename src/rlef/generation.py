@@ -44,6 +44,10 @@ class Generation:
 
 
 class GenerationBackend(Protocol):
+    # Tokens the model attends to, prompt and reply together (None: unknown). A turn that would not
+    # fit is never sent here: the episode ends on it instead (rollout.context_overflow).
+    context_length: int | None
+
     def generate(self, contexts: Sequence[Sequence[int]], params: SamplingParams) -> list[Generation]: ...
 
 
@@ -148,6 +152,9 @@ class HFBackend:
         self._contexts: Sequence[Sequence[int]] = ()
         self.reused_tokens = 0  # prompt tokens served from saved keys/values (for tests and logs)
         self.lockstep = lockstep
+        # The positions the model was trained on. Past them a rotary-position model (Llama) decodes on
+        # with no error and a learned-position one (GPT-2) crashes: rollout.context_overflow keeps out.
+        self.context_length: int | None = getattr(model.config, "max_position_embeddings", None)
 
     def _forward(self, input_ids, mask, positions, cache):
         if self.lockstep is not None:

@@ -176,7 +176,7 @@ def scored_micro_batches(model, episodes: Sequence[Episode], filler: Sequence[Ep
     with their advantages. Every rank gets the same number: ranks short of the largest count add
     filler batches of weight 0 (copies of a real batch, or of `filler` episodes), since each
     micro-batch's forward and backward is a collective under ZeRO-3 (backward under DDP)."""
-    order = sorted(range(len(episodes)), key=lambda i: (len(episodes[i].tokens), random.random()))
+    order = sorted(range(len(episodes)), key=lambda i: (experience.trained_length(episodes[i]), random.random()))
     size = algo.micro_batch_size
     batches = [experience.collate([episodes[i] for i in order[s:s + size]], pad_id).to(ranks.device)
                for s in range(0, len(order), size)]
@@ -195,9 +195,11 @@ def ppo_update(model, episodes: Sequence[Episode], algo, optimization: Optimizat
     """updates_per_iteration(algo) PPO updates on the iteration's episodes: ppo_epochs passes,
     each over the same number of minibatches, as equal as the micro-batches allow (every rank has
     as many micro-batches, so every rank steps as often). Returns the mean of each loss term."""
-    usable = [e for e in episodes if not e.infra_error]
+    # Not the policy's doing: the harness failed, or the first prompt alone overflowed the context.
+    usable = [e for e in episodes if not e.infra_error and e.answered_turns]
     if not ranks.sum(torch.tensor(float(len(usable)))).item():
-        log.warning("no scorable episode this iteration (all infra errors): no update")
+        log.warning("no scorable episode this iteration (infra errors, or first prompts over the model's "
+                    "context length): no update")
         return {}
     batches = scored_micro_batches(model, usable, episodes, algo, pad_id, ranks)
     groups = min(updates_per_iteration(algo) // algo.ppo_epochs, len(batches))

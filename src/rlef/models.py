@@ -113,12 +113,14 @@ def load_tokenizer(model_cfg):
     return tokenizer
 
 
-def tiny_random_llama(vocab_size: int, seed: int = 0, head_dim: int = 16) -> LlamaForCausalLM:
+def tiny_random_llama(vocab_size: int, seed: int = 0, head_dim: int = 16,
+                      max_position_embeddings: int = 4096) -> LlamaForCausalLM:
     """4 heads of head_dim (2 key/value heads); vLLM's CPU attention refuses head_dim 16, tests of
-    rollout.engine=vllm set model.head_dim=64."""
+    rollout.engine=vllm set model.head_dim=64. A short max_position_embeddings makes a test's
+    dialogue outgrow the context (rollout.context_overflow)."""
     config = LlamaConfig(vocab_size=vocab_size, hidden_size=4 * head_dim, intermediate_size=8 * head_dim,
                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=4096, tie_word_embeddings=True)
+                         max_position_embeddings=max_position_embeddings, tie_word_embeddings=True)
     torch.manual_seed(seed)
     return LlamaForCausalLM(config)
 
@@ -148,7 +150,8 @@ def load_model(model_cfg, tokenizer, device: torch.device | str | None = None):
     when there is one). Lightning moves the training module itself; eval and sft use this."""
     _needs_weights(model_cfg)
     if model_cfg.kind == "tiny_random":
-        model = tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0), model_cfg.get("head_dim", 16))
+        model = tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0), model_cfg.get("head_dim", 16),
+                                  model_cfg.get("max_position_embeddings", 4096))
     else:
         dtype, attn = attention_settings(model_cfg.dtype, model_cfg.attn)
         source = smollm2_dir() if model_cfg.kind == "smollm2_gguf" else hf_source(model_cfg.name_or_path)

@@ -8,9 +8,13 @@ newly tokenised text, so nothing the policy produced is ever decoded and re-toke
 
 With a ChatBackend (a model behind an API, evaluation only) the same episode runs on text: each
 turn already keeps its user message and its reply, so `messages(episode)` is the dialogue the
-server sees; the episode's token fields stay empty and turns carry no token ids or log-probs. A
-dialogue the server refuses as longer than the model's context ends its episode on that turn with no
-reply (Turn.overflow): no code, so the episode fails, and every later prompt would be longer still.
+server sees; the episode's token fields stay empty and turns carry no token ids or log-probs.
+
+A dialogue longer than the model's context ends its episode on that turn with no reply
+(Turn.overflow): no code, so the episode fails, and every later prompt would be longer still. A chat
+server says so itself (its HTTP 400, rlef.chat_api); for our token backends, which know their
+context_length, the runner checks before sampling (context_overflow). PPO trains such an episode up
+to its last answered turn (Episode.answered_turns).
 """
 from __future__ import annotations
 
@@ -120,7 +124,9 @@ class Turn:
     user: str = ""  # the user message that prompted this turn
     request: str | None = None  # ChatBackend only: the ChatRequest.key that produced the reply (None: token path)
     request_id: str | None = None  # ChatBackend only: that request's line in the backend's log (Reply.id)
-    overflow: str | None = None  # ChatBackend only: the server's context-length refusal; no reply, last turn
+    # Why this turn's prompt did not fit the model's context: a chat server's refusal, or context_overflow()
+    # for a token backend. No reply was sampled, and this is the episode's last turn. None: it fitted.
+    overflow: str | None = None
 
 
 @dataclass
@@ -132,6 +138,11 @@ class Episode:
     final: ExecutionResult | None = None  # the final code on the judge tests (+ the public ones if no turn ran them)
     infra_error: bool = False  # the harness failed: drop this episode, never score it
     key: str = ""  # stable across reruns (task=eval: <mode>/<problem>/<sample>); names its chat requests
+
+    @property
+    def answered_turns(self) -> list[Turn]:
+        """The turns with a sampled reply: all but an overflowed last one (what PPO trains, experience.collate)."""
+        return [t for t in self.turns if t.overflow is None]
 
     @property
     def final_code(self) -> str | None:
@@ -181,6 +192,20 @@ class ChatFormat:
         if response_stopped and between.startswith(self.stop_text):
             between = between[len(self.stop_text):]  # the sampled stop token already closed the reply
         return self._encode(between + user + self.tail)
+
+
+def context_overflow(prompt_tokens: int, max_new_tokens: int, context_length: int | None) -> str | None:
+    """Why a turn cannot be sampled within the model's context, or None when it can (or when the backend
+    does not know its length). The prompt plus max_new_tokens, not the prompt alone: any reply may run
+    to max_new_tokens, and past the context a rotary-position model (Llama) decodes on at positions it
+    never trained on, with no error, while a learned-position one crashes; PPO's forward over the
+    dialogue would meet the same positions. It is also the rule by which an OpenAI-compatible server
+    (vLLM's) refuses a request with the 400 the chat backend records, so every backend ends the same
+    dialogues. The price: a turn whose reply would have stopped short of the limit is not sampled."""
+    if context_length is None or prompt_tokens + max_new_tokens <= context_length:
+        return None
+    return (f"context overflow: a prompt of {prompt_tokens} tokens + max_new_tokens {max_new_tokens} = "
+            f"{prompt_tokens + max_new_tokens} tokens, over the model's context length of {context_length}")
 
 
 def judge_many(executor: Executor, items: Sequence[tuple[Problem, str, Sequence[Test]]], limits: Limits,
@@ -296,16 +321,27 @@ class EpisodeRunner:
             if self.chat is None:
                 self._chat_turn([episodes[i] for i in live], turn)
             else:
-                backend = self.repair_backend if turn and self.repair_backend is not None else self.backend
-                generations = backend.generate([episodes[i].tokens for i in live], self.cfg.sampling)
-                for i, generation in zip(live, generations):
-                    self._record(episodes[i], generation)
+                self._token_turn([episodes[i] for i in live], turn)
             self._run_public(episodes, live)
             live = [i for i in live if self._continue(episodes[i], turn)]
             if on_turn:
                 on_turn(turn, len(live))
         self._judge_final(episodes)
         return episodes
+
+    def _token_turn(self, live: list[Episode], turn_index: int) -> None:
+        """One sampled reply for each live episode whose dialogue still fits the backend's context; the
+        others end on this turn with no reply, as a chat server's refusal ends them (Turn.overflow)."""
+        backend = self.repair_backend if turn_index and self.repair_backend is not None else self.backend
+        fits = []
+        for episode in live:
+            turn = episode.turns[-1]
+            turn.overflow = context_overflow(len(episode.tokens), self.cfg.sampling.max_new_tokens,
+                                             backend.context_length)
+            if turn.overflow is None:
+                fits.append(episode)
+        for episode, generation in zip(fits, backend.generate([e.tokens for e in fits], self.cfg.sampling)):
+            self._record(episode, generation)
 
     def _record(self, episode: Episode, generation: Generation) -> None:
         turn = episode.turns[-1]
@@ -384,14 +420,14 @@ def episode_record(episode: Episode) -> dict:
     for t in episode.turns:
         public = t.public
         record = {"user": t.user, "response": t.text, "code": t.code, "stopped": t.stopped,
-                  # a chat API returns no token ids: null, not a count of zero
-                  "response_tokens": len(t.response) if t.request is None else None,
+                  # a chat API returns no token ids, an overflowed turn has no reply: null, not a count of zero
+                  "response_tokens": len(t.response) if t.request is None and t.overflow is None else None,
                   "public_verdicts": [x.verdict.value for x in public.tests] if public else None,
                   "public_passed": bool(public and public.passed)}
         if t.request is not None:  # its line in requests.jsonl (rlef.chat_api): key, and id when the backend gives one
             record["request"], record["request_id"] = t.request, t.request_id
         if t.overflow is not None:
-            record["context_overflow"] = t.overflow  # the server's refusal: this turn has no reply
+            record["context_overflow"] = t.overflow  # the prompt did not fit the context: this turn has no reply
         turns.append(record)
     final = episode.final
     return {"problem": episode.problem.id, "family": episode.problem.family, "turns": turns,

@@ -9,19 +9,24 @@ from rlef.ppo import turn_rewards
 
 
 def rollout_metrics(episodes: list, seconds: float) -> dict[str, float]:
-    """reward, solve rate, public-test pass rate by turn, replies without code, lengths, tok/s."""
+    """reward, solve rate, public-test pass rate by turn, replies without code, lengths, tok/s, and the
+    episodes ended by a prompt over the model's context (rollout.context_overflow). Reward and reply
+    statistics are over answered turns, as PPO sees them (experience.collate)."""
     scored = [e for e in episodes if not e.infra_error]
     n = max(len(scored), 1)
     turns = [t for e in scored for t in e.turns]
+    answered = [t for e in scored for t in e.answered_turns]
+    rewards = [turn_rewards(e.solved, [t.code is not None for t in e.answered_turns]).sum().item()
+               for e in scored if e.answered_turns]
     tokens = sum(len(t.response) for e in episodes for t in e.turns)
     out = {"rollout/episodes": float(len(episodes)), "rollout/infra_errors": float(len(episodes) - len(scored)),
+           "rollout/context_overflows": float(sum(e.turns[-1].overflow is not None for e in episodes)),
            "rollout/solve_rate": sum(e.solved for e in scored) / n,
-           "rollout/reward": sum(turn_rewards(e.solved, [t.code is not None for t in e.turns]).sum().item()
-                                 for e in scored) / n,
+           "rollout/reward": sum(rewards) / max(len(rewards), 1),
            "rollout/turns": len(turns) / n,
-           "rollout/no_code_frac": sum(t.code is None for t in turns) / max(len(turns), 1),
-           "rollout/response_tokens": tokens / max(len(turns), 1), "rollout/tokens_per_s": tokens / max(seconds, 1e-9),
-           "time/rollout_s": seconds}
+           "rollout/no_code_frac": sum(t.code is None for t in answered) / max(len(answered), 1),
+           "rollout/response_tokens": tokens / max(len(answered), 1),
+           "rollout/tokens_per_s": tokens / max(seconds, 1e-9), "time/rollout_s": seconds}
     for k in range(max((len(e.turns) for e in scored), default=0)):
         passed = sum(any(t.public is not None and t.public.passed for t in e.turns[: k + 1]) for e in scored)
         out[f"rollout/public_pass_by_turn{k + 1}"] = passed / n

@@ -156,6 +156,9 @@ class VLLMBackend:
                            # log-probs after temperature (see the module doc)
                            generation_config="vllm", logprobs_mode="processed_logprobs")
         self.startup_s = time.perf_counter() - start
+        # rollout.vllm.max_model_len, or the model's own length when that is null: vLLM refuses a longer
+        # prompt and cuts a reply there, so a turn that would not fit is not sent (rollout.context_overflow).
+        self.context_length: int | None = self.llm.llm_engine.model_config.max_model_len
         log.info("vLLM engine up in %.1f s (%s, %s, sleep mode %s)", self.startup_s, model_dir, dtype,
                  "on" if self.can_sleep else "unavailable on this platform")
 

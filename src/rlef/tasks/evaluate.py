@@ -9,8 +9,11 @@ model.kind=openai evaluates a model behind an OpenAI-compatible chat server (rle
 the same dialogue, n@k and CIs; it adds requests.jsonl (every request and reply; a rerun into the
 same run directory answers from it and samples nothing twice; each turn in samples.jsonl names its
 line there), and metrics.json says which metrics a chat API cannot give ("unavailable") instead of
-writing numbers for them. An episode whose dialogue outgrows the model's context ends there and
-fails (its last turn's "context_overflow" in samples.jsonl); each mode counts them.
+writing numbers for them.
+
+With any backend, an episode whose dialogue outgrows the model's context ends there and fails (its
+last turn's "context_overflow" in samples.jsonl: the chat server's refusal, or the token counts and
+the limit for our own models, rollout.context_overflow); each mode counts them (context_overflows).
 
 Baselines of the paper's tables, as settings of this task: eval.few_shot_repairs (Table 3: repair
 dialogues from train problems before every first prompt, written to few_shot.json) and
@@ -146,7 +149,8 @@ def _summary(name: str, episodes: list[Episode], scores: dict[str, float], cfg: 
     estimate = bootstrap(list(scores.values()), cfg.eval.bootstrap_resamples, cfg.seed)
     return {"mode": name, "turns": turns, "metric": metric, **estimate.as_dict("solve_rate"),
             "problems": len(scores), "episodes": len(episodes),
-            "infra_errors": sum(e.infra_error for e in episodes)}
+            "infra_errors": sum(e.infra_error for e in episodes),
+            "context_overflows": sum(e.turns[-1].overflow is not None for e in episodes)}
 
 
 def _per_family(episodes: list[Episode], scores: dict[str, float]) -> dict[str, float]:
@@ -184,8 +188,6 @@ def main(cfg: DictConfig) -> dict:
             row = {**_summary(name, episodes, scores, cfg, mode_turns), "seconds": round(seconds, 1),
                    "tokens_per_s": None if tokens is None else round(tokens / max(seconds, 1e-9), 1)}
             records = [episode_record(e) for e in episodes]
-            if not runner.counts_tokens:  # a chat API: episodes failed because the server's context was full
-                row["context_overflows"] = sum(e.turns[-1].overflow is not None for e in episodes)
             if name == "multi_turn":  # Fig. 3 and 4 from samples.jsonl's records, as rlef.analysis.turns reads them
                 row["analysis"] = turn_analysis(records)
             results.append(row)

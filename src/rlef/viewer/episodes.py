@@ -39,7 +39,10 @@ def turn_rewards(solved: bool, has_code: list[bool]) -> list[float]:
 
 def category(turn: dict) -> str:
     """The turn's error type as Fig. 3 counts it (rlef.evaluation.turn_category); "not run" for
-    code never run on the public tests (the probe's second turn)."""
+    code never run on the public tests (the probe's second turn); "context_overflow" for a turn whose
+    prompt did not fit the model's context (no reply at all, which Fig. 3 counts as no code)."""
+    if turn.get("context_overflow") is not None:
+        return "context_overflow"
     if turn.get("code") is None:
         return "no_code"
     if turn.get("public_verdicts") is None:
@@ -61,6 +64,8 @@ def _view_turn(turn: dict, previous: str | None, index: int, reward: float | Non
             "category": category(turn), "reward": reward, "tokens": turn.get("response_tokens")}
     if reply and (code is None or reply.strip() != f"```python\n{code}\n```"):
         view["reply"] = reply  # prose around the code, or no code block at all
+    if turn.get("context_overflow") is not None:
+        view["overflow"] = turn["context_overflow"]  # why no reply was sampled: the token counts and the limit
     if index and previous is not None and code is not None:
         view["same"] = code.strip() == previous.strip()
         view["chrf"] = 100.0 if code == previous else round(chrf(previous, code), 1)
@@ -74,8 +79,10 @@ def view_episode(index: int, record: dict, statements: dict[str, str]) -> dict:
     `statements`, once per problem, so 100 samples of a problem carry it once."""
     raw = record["turns"]
     infra = bool(record.get("infra_error"))
-    rewards = [None] * len(raw) if infra or not raw else turn_rewards(record["solved"], [t.get("code") is not None
-                                                                                      for t in raw])
+    # PPO rewards the answered turns only: an overflowed last turn has no reply (rlef.experience.collate).
+    has_code = [t.get("code") is not None for t in raw if t.get("context_overflow") is None]
+    rewards = [None] * len(raw) if infra or not has_code else \
+        turn_rewards(record["solved"], has_code) + [None] * (len(raw) - len(has_code))
     turns, previous = [], None
     for k, (turn, reward) in enumerate(zip(raw, rewards)):
         turns.append(_view_turn(turn, previous, k, reward))
@@ -89,7 +96,8 @@ def view_episode(index: int, record: dict, statements: dict[str, str]) -> dict:
               "turns": str(len(turns)), "copied": _copied(turns), **record.get("facets", {})}
     return {"i": index, "problem": record["problem"], "family": record.get("family") or "",
             "solved": bool(record["solved"]), "infra_error": infra, "final_verdicts": record.get("final_verdicts"),
-            "reward": None if infra else round(sum(rewards), 3), "solved_at": len(turns) if record["solved"] else None,
+            "reward": None if infra or not has_code else round(sum(rewards[:len(has_code)]), 3),
+            "solved_at": len(turns) if record["solved"] else None,
             "facets": facets, "tags": record.get("tags", {}), "turns": turns}
 
 

@@ -9,6 +9,7 @@
   const OUTCOMES = ["solved at turn 1", "recovered", "public only", "never solved", "infra error"];
   const VERDICT = {PASSED: "pass", WRONG_OUTPUT: "wrong", EXCEPTION: "exception", TIMEOUT: "timeout",
                    OUT_OF_MEMORY: "memory", OUTPUT_LIMIT: "output limit", INFRA_ERROR: "infra"};
+  const CATEGORY_LABEL = {"not run": "public tests not run", context_overflow: "context overflow: no reply"};
   const FEEDBACK = ["true", "random", "none"];  // the probe's conditions; rollout.feedback's, renamed
   const COLORS = ["#1f77b4", "#d62728", "#7f7f7f", "#2ca02c", "#9467bd", "#ff7f0e"];
   const SVG = "http://www.w3.org/2000/svg";
@@ -328,7 +329,7 @@
   function renderTurn(e, t, k) {
     const head = el("div", "turn-head", el("span", "turn-no", `turn ${k + 1}`));
     if (t.verdicts && t.verdicts.length) head.append(el("span", "chips", el("span", "label", "public "), ...chips(t.verdicts)));
-    else head.append(el("span", "chip c-" + slug(t.category), t.category === "not run" ? "public tests not run" : t.category));
+    else head.append(el("span", "chip c-" + slug(t.category), CATEGORY_LABEL[t.category] || t.category));
     if (t.same) head.append(el("span", "badge warn", `same code as turn ${k}`));
     if (t.chrf !== undefined) head.append(el("span", "stat", `chrF to turn ${k}: ${t.chrf.toFixed(1)}`));
     if (t.reward !== null) head.append(el("span", "stat", `r = ${fmt(t.reward)}`));
@@ -342,7 +343,10 @@
   function renderCode(e, t, k) {
     const box = el("div", "code-box");
     const previous = k ? e.turns[k - 1].code : null;
-    if (t.code === null) box.append(el("div", "label", "no code block in the reply"));
+    if (t.overflow !== undefined) {  // the prompt did not fit the model's context: nothing was sampled
+      box.append(el("div", "label", "no reply: the dialogue outgrew the model's context, the episode ends here"),
+                 el("pre", "text overflow", t.overflow));
+    } else if (t.code === null) box.append(el("div", "label", "no code block in the reply"));
     else if (t.diff) {
       box.append(el("div", "label", `the code, as a diff against turn ${k}`), renderDiff(previous, t.code, t.diff),
                  details("the code alone", el("pre", "code", t.code)));
@@ -399,6 +403,7 @@
     const last = e.turns[e.turns.length - 1];
     if (e.infra_error) box.append(el("span", "badge infra", "infra error: the harness failed, the episode is never scored"));
     else if (e.final_verdicts && e.final_verdicts.length) box.append(...chips(e.final_verdicts));
+    else if (last && last.overflow !== undefined) box.append(el("span", "chip c-context_overflow", "not run: the last turn overflowed the context"));
     else if (!last || last.code === null) box.append(el("span", "chip c-no_code", "not run: the last reply has no code"));
     else box.append(chip(e.solved ? "PASSED" : "WRONG_OUTPUT", e.solved ? "passed" : "failed"));
     box.append(el("span", "badge o-" + slug(e.facets.outcome), e.facets.outcome));
