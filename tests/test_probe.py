@@ -11,7 +11,7 @@ from rlef.feedback import first_prompt
 from rlef.models import load_tokenizer, tiny_random_llama
 from rlef.probe import CONDITIONS, BankItem, bank_from_episodes, context, reply_logprobs, statement_sha, summarize
 from rlef.rollout import NO_FEEDBACK_PROMPT, ChatFormat, Episode, Turn
-from rlef.tasks.probe import check_settings, read_bank
+from rlef.tasks.probe import check_contexts, check_settings, read_bank
 
 
 def problem(pid, family):
@@ -104,6 +104,17 @@ def test_near_miss_bank_turns_each_other_option_into_a_first_turn_with_its_real_
         assert item.code.strip() in item.response and "Expected" in item.true_feedback
         assert item.random_source != item.problem and item.statement_sha == statement_sha(p)
     assert items[0].code != items[1].code
+
+
+def test_a_bank_context_with_no_room_for_a_reply_fails_in_one_line_before_sampling():
+    from rlef.errors import BadInput
+
+    items = [BankItem(i, f"p{i}", "f", "", [1], True, "print(0)\n", "t", "r", "q", "sha") for i in range(2)]
+    work = [(items[0], None, [0] * 10), (items[1], None, [0] * 50)]
+    check_contexts(work, 8, None)  # a backend that does not know its length samples everything
+    check_contexts(work, 8, 58)  # 50 + 8 fits exactly
+    with pytest.raises(BadInput, match=r"1 of 2 probe contexts .* item 1, context overflow: a prompt of 50 tokens"):
+        check_contexts(work, 8, 57)
 
 
 @pytest.mark.sandbox

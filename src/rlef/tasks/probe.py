@@ -41,7 +41,7 @@ from rlef.probe import (
     summarize,
 )
 from rlef.provenance import record_run, write_csv
-from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, hf_backend
+from rlef.rollout import ChatFormat, EpisodeRunner, RolloutConfig, context_overflow, hf_backend
 from rlef.sft import answer_tokens
 
 log = logging.getLogger(__name__)
@@ -89,10 +89,23 @@ def build_bank(cfg: DictConfig, backend, tokenizer, executor, limits, problems: 
     return items
 
 
+def check_contexts(work, max_new_tokens: int, context_length: int | None) -> None:
+    """One line before any second turn is sampled when a bank context leaves no room for a reply: a bank
+    built for a longer context, or a larger rollout.max_new_tokens (the rule of rollout.context_overflow).
+    Dropping such items would change the bank that checkpoints are compared on."""
+    over = [(item, reason) for item, _, ctx in work
+            if (reason := context_overflow(len(ctx), max_new_tokens, context_length)) is not None]
+    if over:
+        item, reason = over[0]
+        raise BadInput(f"{len(over)} of {len(work)} probe contexts do not fit the model (first: bank item "
+                       f"{item.item}, {reason}): lower rollout.max_new_tokens or use a bank built for this model")
+
+
 def probe_rows(cfg, backend, tokenizer, executor, limits, items, problems, chat) -> tuple[list[dict], list[dict]]:
     """(rows of probe.csv, one per item, condition and temperature; every sampled second turn)."""
     rows, turns, keys = [], [], [(item, c) for item in items for c in CONDITIONS]
     work = [(item, problems[item.problem], context(item, problems[item.problem], chat, c)) for item, c in keys]
+    check_contexts(work, cfg.rollout.max_new_tokens, backend.context_length)
     for temperature in cfg.probe.temperatures:
         start = time.time()
         params = SamplingParams(temperature, cfg.eval.top_p, cfg.rollout.max_new_tokens)
