@@ -113,6 +113,14 @@ def test_a_fix_is_filed_under_the_turn1_kind_not_the_kind_of_the_turn_before_it(
     assert turn_errors(passed).fixed_at is None  # nothing to fix
 
 
+def test_a_turn_that_overflowed_the_context_is_its_own_kind_not_missing_code():
+    overflowed = {"code": None, "public_verdicts": None, "public_passed": False,
+                  "context_overflow": "context overflow: a prompt of 90 tokens + max_new_tokens 16 = 106 tokens"}
+    record = {"turns": [{"code": "a", "public_verdicts": ["WRONG_OUTPUT"], "public_passed": False}, overflowed]}
+    assert turn_errors(record).categories == ("WRONG_OUTPUT", "context_overflow")
+    assert turn_errors(record).fixed_at is None and successive_chrf(record) == {}
+
+
 def test_ratio_bootstrap_pools_episodes_and_with_equal_denominators_is_the_cluster_bootstrap():
     """Equal denominators: the pooled ratio is the mean of per-problem rates, resampled the same way."""
     rates = {"a": 0.5, "b": 0.0, "c": 1.0, "d": 0.25}

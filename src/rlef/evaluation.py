@@ -193,7 +193,7 @@ def scored_episodes(records: Iterable[dict]) -> list[dict]:
 class TurnErrors:
     """Fig. 3 of one episode: what went wrong at each turn, and which turn fixed it."""
 
-    categories: tuple[str, ...]  # (turns,) turn_category of each turn: passed, no_code or the first failing verdict
+    categories: tuple[str, ...]  # (turns,) turn_category of each turn (context_overflow: the turn got no reply)
     fixed_at: int | None  # first turn k >= 2 whose code passes the public tests after turn 1 failed; None: none
 
     @property
@@ -210,7 +210,9 @@ class TurnErrors:
 def turn_errors(record: dict) -> TurnErrors:
     """A samples.jsonl record (rlef.rollout.episode_record) -> its TurnErrors."""
     turns = record["turns"]
-    categories = tuple(turn_category(t["public_verdicts"], bool(t["public_passed"])) for t in turns)
+    # A turn whose prompt outgrew the context got no reply: not the model's missing code, a kind of its own.
+    categories = tuple("context_overflow" if t.get("context_overflow") is not None
+                       else turn_category(t["public_verdicts"], bool(t["public_passed"])) for t in turns)
     later = (k for k, t in enumerate(turns[1:], start=2) if t["public_passed"])
     return TurnErrors(categories, None if categories[0] == "passed" else next(later, None))
 

@@ -11,11 +11,12 @@ of two jobs scoring one cell are that module's. The layout's `tables` keys make 
 are the analysis's own: turn-1 error kinds, or turn transitions.
 
 error_recovery, per job and kind of turn-1 outcome (turn_category: the first failing public-test
-verdict, or no_code; `any_error` pools them): the share of episodes whose first turn fails that
-way, and of those episodes the share that pass the public tests by turn k (k = 2..max_turns: what
-a later turn fixed, as the model sees it) and the share solved (the final code passes the private
-tests). chrf, per job and transition t -> t+1: the mean chrF of turn t+1's code against turn t's
-over episodes where both turns have code (100 = unchanged), and the share left unchanged.
+verdict, or no_code; `any_error` pools them, and also counts the rare first prompt over the context,
+which has no row of its own): the share of episodes whose first turn fails that way, and of those
+episodes the share that pass the public tests by turn k (k = 2..max_turns: what a later turn fixed,
+as the model sees it) and the share solved (the final code passes the private tests). chrf, per job
+and transition t -> t+1: the mean chrF of turn t+1's code against turn t's over episodes where both
+turns have code (100 = unchanged), and the share left unchanged.
 What each episode contributes is rlef.evaluation's turn_errors and successive_chrf, which task=eval's
 metrics.json (turn_analysis) counts too: here only the pooling per problem and the CIs are added.
 Every rate pools episodes over problems; its 95% CI resamples problems (families where problems

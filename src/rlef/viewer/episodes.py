@@ -40,7 +40,7 @@ def turn_rewards(solved: bool, has_code: list[bool]) -> list[float]:
 def category(turn: dict) -> str:
     """The turn's error type as Fig. 3 counts it (rlef.evaluation.turn_category); "not run" for
     code never run on the public tests (the probe's second turn); "context_overflow" for a turn whose
-    prompt did not fit the model's context (no reply at all, which Fig. 3 counts as no code)."""
+    prompt did not fit the model's context (no reply at all; Fig. 3 counts it apart, turn_errors)."""
     if turn.get("context_overflow") is not None:
         return "context_overflow"
     if turn.get("code") is None:
