@@ -140,6 +140,11 @@ class Episode:
     key: str = ""  # stable across reruns (task=eval: <mode>/<problem>/<sample>); names its chat requests
 
     @property
+    def overflowed(self) -> bool:
+        """The dialogue outgrew the model's context: its last turn got no reply (Turn.overflow)."""
+        return bool(self.turns) and self.turns[-1].overflow is not None
+
+    @property
     def answered_turns(self) -> list[Turn]:
         """The turns with a sampled reply: all but an overflowed last one (what PPO trains, experience.collate)."""
         return [t for t in self.turns if t.overflow is None]
@@ -379,7 +384,7 @@ class EpisodeRunner:
         last = episode.turns[-1]
         if episode.infra_error or (last.public is not None and last.public.passed):
             return False
-        if last.overflow is not None:  # the dialogue outgrew the model's context: a longer one cannot fit
+        if episode.overflowed:  # a longer dialogue cannot fit either
             return False
         if turn_index + 1 >= self.cfg.max_turns:
             return False

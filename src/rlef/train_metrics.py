@@ -20,7 +20,7 @@ def rollout_metrics(episodes: list, seconds: float) -> dict[str, float]:
                for e in scored if e.answered_turns]
     tokens = sum(len(t.response) for e in episodes for t in e.turns)
     out = {"rollout/episodes": float(len(episodes)), "rollout/infra_errors": float(len(episodes) - len(scored)),
-           "rollout/context_overflows": float(sum(e.turns[-1].overflow is not None for e in episodes)),
+           "rollout/context_overflows": float(sum(e.overflowed for e in episodes)),
            "rollout/solve_rate": sum(e.solved for e in scored) / n,
            "rollout/reward": sum(rewards) / max(len(rewards), 1),
            "rollout/turns": len(turns) / n,

@@ -32,9 +32,9 @@ def _feedback_row(iteration: int, episodes: list[dict]) -> dict:
     from rlef.evaluation import scored_episodes, successive_chrf, turn_errors
 
     scored = scored_episodes(episodes)
-    failed = [e for e in scored if len(e["turns"]) > 1 and turn_errors(e).first != "passed"]
-    recovered = sum(turn_errors(e).fixed_at is not None for e in failed)
-    pairs = [compared[1] for compared in map(successive_chrf, failed) if 1 in compared]  # (chrF, unchanged)
+    failed = [(e, errors) for e in scored if len(e["turns"]) > 1 and (errors := turn_errors(e)).first != "passed"]
+    recovered = sum(errors.fixed_at is not None for _, errors in failed)
+    pairs = [compared[1] for compared in (successive_chrf(e) for e, _ in failed) if 1 in compared]  # (chrF, unchanged)
     return {"iteration": iteration, "episodes": len(scored), "failed_turn1": len(failed), "recovered": recovered,
             "recovery_rate": recovered / len(failed) if failed else "",
             "same_code_turn2": sum(same for _, same in pairs) / len(pairs) if pairs else "",

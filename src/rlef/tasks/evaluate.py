@@ -150,7 +150,7 @@ def _summary(name: str, episodes: list[Episode], scores: dict[str, float], cfg: 
     return {"mode": name, "turns": turns, "metric": metric, **estimate.as_dict("solve_rate"),
             "problems": len(scores), "episodes": len(episodes),
             "infra_errors": sum(e.infra_error for e in episodes),
-            "context_overflows": sum(e.turns[-1].overflow is not None for e in episodes)}
+            "context_overflows": sum(e.overflowed for e in episodes)}
 
 
 def _per_family(episodes: list[Episode], scores: dict[str, float]) -> dict[str, float]:
