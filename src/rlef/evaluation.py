@@ -207,12 +207,18 @@ class TurnErrors:
         return self.fixed_at is not None and self.fixed_at <= turn
 
 
+def record_turn_category(turn: dict) -> str:
+    """turn_category of one samples.jsonl turn (rlef.rollout.episode_record). A turn whose prompt outgrew
+    the context got no reply: not the model's missing code, a kind of its own, context_overflow."""
+    if turn.get("context_overflow") is not None:
+        return "context_overflow"
+    return turn_category(turn.get("public_verdicts"), bool(turn.get("public_passed")))
+
+
 def turn_errors(record: dict) -> TurnErrors:
     """A samples.jsonl record (rlef.rollout.episode_record) -> its TurnErrors."""
     turns = record["turns"]
-    # A turn whose prompt outgrew the context got no reply: not the model's missing code, a kind of its own.
-    categories = tuple("context_overflow" if t.get("context_overflow") is not None
-                       else turn_category(t["public_verdicts"], bool(t["public_passed"])) for t in turns)
+    categories = tuple(record_turn_category(t) for t in turns)
     later = (k for k, t in enumerate(turns[1:], start=2) if t["public_passed"])
     return TurnErrors(categories, None if categories[0] == "passed" else next(later, None))
 

@@ -78,10 +78,16 @@ def collate(episodes: Sequence[Episode], pad_id: int) -> EpisodeBatch:
             batch.behaviour_logp[row, start:end] = torch.tensor(turn.logprobs)
             batch.value_index[row, k] = turn.context_len - 1
             batch.turn_mask[row, k] = True
-        has_code = [t.code is not None for t in episode.answered_turns]
-        if has_code:
-            batch.rewards[row, : len(has_code)] = ppo.turn_rewards(episode.solved, has_code)
+        if (rewards := episode_rewards(episode)) is not None:
+            batch.rewards[row, : len(rewards)] = rewards
     return batch
+
+
+def episode_rewards(episode: Episode) -> Tensor | None:
+    """(K,) ppo.turn_rewards of the episode's answered turns (an overflowed last turn has no reply to
+    reward); None when no turn was answered, as for an episode collate leaves out."""
+    has_code = [t.code is not None for t in episode.answered_turns]
+    return ppo.turn_rewards(episode.solved, has_code) if has_code else None
 
 
 def per_turn_kl(logp: Tensor, ref_logp: Tensor, batch: EpisodeBatch) -> Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from rlef.ppo import turn_rewards
+from rlef.experience import episode_rewards
 
 
 def rollout_metrics(episodes: list, seconds: float) -> dict[str, float]:
@@ -16,8 +16,7 @@ def rollout_metrics(episodes: list, seconds: float) -> dict[str, float]:
     n = max(len(scored), 1)
     turns = [t for e in scored for t in e.turns]
     answered = [t for e in scored for t in e.answered_turns]
-    rewards = [turn_rewards(e.solved, [t.code is not None for t in e.answered_turns]).sum().item()
-               for e in scored if e.answered_turns]
+    rewards = [r.sum().item() for r in map(episode_rewards, scored) if r is not None]
     tokens = sum(len(t.response) for e in episodes for t in e.turns)
     out = {"rollout/episodes": float(len(episodes)), "rollout/infra_errors": float(len(episodes) - len(scored)),
            "rollout/context_overflows": float(sum(e.overflowed for e in episodes)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import random
 
-from rlef.evaluation import chrf, turn_category
+from rlef.evaluation import chrf, record_turn_category
 
 # rlef.ppo's rewards (rlef.ppo imports torch); tests/test_viewer.py pins the copy to turn_rewards.
 PASS_REWARD, FAIL_REWARD, INVALID_CODE_PENALTY = 1.0, -1.0, -0.2
@@ -38,17 +38,13 @@ def turn_rewards(solved: bool, has_code: list[bool]) -> list[float]:
 
 
 def category(turn: dict) -> str:
-    """The turn's error type as Fig. 3 counts it (rlef.evaluation.turn_category); "not run" for
+    """The turn's error type as Fig. 3 counts it (rlef.evaluation.record_turn_category); "not run" for
     code never run on the public tests (the probe's second turn); "context_overflow" for a turn whose
     prompt did not fit the model's context (no reply at all; Fig. 3 counts it apart, turn_errors)."""
-    if turn.get("context_overflow") is not None:
-        return "context_overflow"
-    if turn.get("code") is None:
-        return "no_code"
-    if turn.get("public_verdicts") is None:
+    if turn.get("code") is not None and turn.get("public_verdicts") is None and turn.get("context_overflow") is None:
         passed = turn.get("public_passed")
         return "not run" if passed is None else "passed" if passed else "failed"
-    return turn_category(turn["public_verdicts"], bool(turn.get("public_passed")))
+    return record_turn_category(turn)
 
 
 def line_opcodes(previous: str, current: str) -> list[list]:
