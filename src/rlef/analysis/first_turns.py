@@ -6,13 +6,16 @@ A failed first turn is "right up to the detail" when its output on every public 
 expected one but for the open detail: the yes/no words renamed consistently, every position
 off by the same one, every rounded value within one of the expected. Only those are fixable
 by reading the feedback in one turn; a turn that computes something else needs more than the
-detail. Writes <target>.csv (per family: items, with output, right up to the detail) and
-<target>.md (the command).
+detail. A first turn may also carry a train family's habit onto the problem (a "-" separator, a
+"<x>" decoration): up_to_detail_and_trained_format counts those right up to the detail once such
+marks are taken out, a fix of a trained kind plus the open one. Writes <target>.csv (per family:
+items, with output, right up to the detail, ...) and <target>.md (the command).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import sys
 from collections import defaultdict
@@ -54,14 +57,41 @@ def up_to_detail(kind: str, expected: str, observed: str) -> bool:
     return all(abs(a - b) <= 1 for a, b in zip(ne, no))  # rounding direction
 
 
+def _trained_marks() -> tuple[re.Pattern, re.Pattern]:
+    """(line prefixes, inline marks) of the train families' literal output details, from their options."""
+    train = [f for f in HIDDEN_FAMILIES.values() if f.split == "train"]
+    options = {kind: [o for f in train if f.detail == kind for o in f.options]
+               for kind in ("line prefix", "decoration", "separator", "unit suffix", "quotation marks")}
+    prefixes = [re.escape(o).replace(re.escape("{i}"), r"\d+") for o in options["line prefix"]]
+    marks = {re.escape(c) for o in options["decoration"] for c in o.replace("x", "")}
+    marks |= {re.escape(o) for o in options["quotation marks"]}
+    marks |= {r"(?<=\S)" + re.escape(o.strip()) + r"(?=\S)" if o.strip() == "-" else re.escape(o.strip())
+              for o in options["separator"]}  # "-" only inside a token: a minus sign stays
+    marks |= {r"(?<=\d)" + re.escape(o) + r"\b" for o in options["unit suffix"]}
+    return (re.compile(r"(?m)^(?:" + "|".join(prefixes) + ")"),
+            re.compile("|".join(sorted(marks, key=len, reverse=True))))
+
+
+def without_trained_format(observed: str) -> str:
+    """`observed` with the train families' output details (line prefixes, decorations, quotes,
+    separators, units) turned into spaces: what a first turn computed under a habit it carried from
+    training onto a held-out problem (section 11: "25-27-17" for "25 27 17")."""
+    prefixes, marks = _TRAINED_MARKS
+    return marks.sub(" ", prefixes.sub("", observed))
+
+
 def _outputs(result) -> tuple:
     return tuple(tuple(t.observed.split()) for t in result.tests)  # tokens, as the checker reads them
 
 
+_TRAINED_MARKS = _trained_marks()
+
+
 def classify(bank: list[dict], executor: Executor) -> list[dict]:
     """Per hidden-spec family of the bank: items, items with output, items right up to the detail,
-    and items whose public-test output is exactly that of a near miss (the reference for another
-    option: the strictest "only the detail is wrong", the same for every kind)."""
+    items whose public-test output is exactly that of a near miss (the reference for another
+    option: the strictest "only the detail is wrong", the same for every kind), and items right up
+    to the detail as printed or once a train family's format is taken out (without_trained_format)."""
     problems = {p.id: p for p in load_problems(OmegaConf.create({"name": "rlef_hidden"}), "test")}
     items = [i for i in bank if i["problem"] in problems]
     used = sorted({i["problem"] for i in items})
@@ -72,7 +102,8 @@ def classify(bank: list[dict], executor: Executor) -> list[dict]:
     near = defaultdict(set)
     for (pid, _), result in zip(misses, results[len(items):]):
         near[pid].add(_outputs(result))
-    counts = defaultdict(lambda: {"items": 0, "with_output": 0, "up_to_detail": 0, "near_miss_output": 0})
+    counts = defaultdict(lambda: {"items": 0, "with_output": 0, "up_to_detail": 0, "near_miss_output": 0,
+                                  "up_to_detail_and_trained_format": 0})
     for item, result in zip(items, results):
         family = item["family"]
         kind = HIDDEN_FAMILIES[family].detail
@@ -81,6 +112,8 @@ def classify(bank: list[dict], executor: Executor) -> list[dict]:
         c["with_output"] += all(t.observed.strip() for t in result.tests)
         c["up_to_detail"] += all(up_to_detail(kind, t.expected, t.observed) for t in result.tests)
         c["near_miss_output"] += _outputs(result) in near[item["problem"]]
+        c["up_to_detail_and_trained_format"] += all(up_to_detail(kind, t.expected, t.observed) or up_to_detail(
+            kind, t.expected, without_trained_format(t.observed)) for t in result.tests)
     return [{"family": f, "detail": HIDDEN_FAMILIES[f].detail, **c} for f, c in sorted(counts.items())]
 
 
@@ -94,7 +127,8 @@ def main() -> None:
         rows = classify(bank, executor)
     for r in rows:
         print(f"{r['family']:<16} {r['up_to_detail']}/{r['items']} right up to the detail, "
-              f"{r['near_miss_output']} exactly a near miss ({r['with_output']} print something on every public test)")
+              f"{r['near_miss_output']} exactly a near miss, {r['up_to_detail_and_trained_format']} once a trained "
+              f"format is taken out ({r['with_output']} print something on every public test)")
     csv_path = write_csv(rows, args.target.with_suffix(".csv"))
     command = "python -m rlef.analysis.first_turns " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     md = produced_by(args.target.name, [command]) + f"\nFile: `{csv_path.name}`.\n"
