@@ -72,6 +72,9 @@ def _trained_marks() -> tuple[re.Pattern, re.Pattern]:
             re.compile("|".join(sorted(marks, key=len, reverse=True))))
 
 
+_TRAINED_MARKS = _trained_marks()
+
+
 def without_trained_format(observed: str) -> str:
     """`observed` with the train families' output details (line prefixes, decorations, quotes,
     separators, units) turned into spaces: what a first turn computed under a habit it carried from
@@ -82,9 +85,6 @@ def without_trained_format(observed: str) -> str:
 
 def _outputs(result) -> tuple:
     return tuple(tuple(t.observed.split()) for t in result.tests)  # tokens, as the checker reads them
-
-
-_TRAINED_MARKS = _trained_marks()
 
 
 def classify(bank: list[dict], executor: Executor) -> list[dict]:
