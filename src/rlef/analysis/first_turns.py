@@ -110,10 +110,11 @@ def classify(bank: list[dict], executor: Executor) -> list[dict]:
         c = counts[family]
         c["items"] += 1
         c["with_output"] += all(t.observed.strip() for t in result.tests)
-        c["up_to_detail"] += all(up_to_detail(kind, t.expected, t.observed) for t in result.tests)
+        exact = [up_to_detail(kind, t.expected, t.observed) for t in result.tests]
+        c["up_to_detail"] += all(exact)
         c["near_miss_output"] += _outputs(result) in near[item["problem"]]
-        c["up_to_detail_and_trained_format"] += all(up_to_detail(kind, t.expected, t.observed) or up_to_detail(
-            kind, t.expected, without_trained_format(t.observed)) for t in result.tests)
+        c["up_to_detail_and_trained_format"] += all(e or up_to_detail(kind, t.expected, without_trained_format(
+            t.observed)) for e, t in zip(exact, result.tests))
     return [{"family": f, "detail": HIDDEN_FAMILIES[f].detail, **c} for f, c in sorted(counts.items())]
 
 
