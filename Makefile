@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup setup-vllm sandbox reproduce reproduce-rlef-mini smoke test bench bench-vllm lint clean
+.PHONY: setup setup-vllm sandbox reproduce reproduce-section6 reproduce-rlef-mini smoke test bench bench-vllm lint clean
 
 # DeepSpeed's setup.py imports torch: it goes in after requirements.txt, without build isolation,
 # with no CUDA op compiled (see requirements-deepspeed.txt).
@@ -56,20 +56,46 @@ setup-vllm:
 	chmod +x $(VLLM_VENV)/bin/vllm-serve
 	@echo "then: RLEF_VLLM_BIN=$(VLLM_VENV)/bin/vllm-serve $(VLLM_VENV)/bin/python -m pytest -m vllm"
 
-# The feedback-use experiment (experiments/feedback_use.md), start to finish, 94 min on 2 cores: the copy
-# warm start (skipped when it exists), the multi-turn RLEF arm (resumable: run it again after an
-# interruption), the near-miss probe of both on the held-out hidden-spec families, their paired
-# difference and the probe part of issue 17's bar, written to results/feedback_use/reproduce/.
+# The feedback-use experiment's main result (experiments/feedback_use.md, section 12, seed 0), start to
+# finish: the copy warm start (skipped when it exists), the multi-turn RLEF arm (resumable: run it again
+# after an interruption), a bank of the warm start's own failed first turns on held-out copy problems,
+# the probe of both models on it, their paired difference and the probe part of issue 17's bar, written
+# to results/feedback_use/main/. About 2 h on 2 cores, 1.5 h with the warm start already built.
 WARM := $(CURDIR)/outputs/sft/feedback_warm_copy/model
-POLICY := $(CURDIR)/outputs/train/feedback_rlef_copy/policy
-REPRO := $(CURDIR)/results/feedback_use/reproduce
+POLICY := $(CURDIR)/outputs/train/feedback_rlef_main/policy
+MAIN := results/feedback_use/main
+BANK := $(CURDIR)/outputs/probe/main/bank.jsonl
+SECTION9_BANK := $(CURDIR)/results/feedback_use/probe_bank_copy_heldout.jsonl
 reproduce: setup
+	test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_copy \
+	    hydra.run.dir=outputs/sft/feedback_warm_copy
+	$(BIN)/python src/run.py experiment=feedback_rlef_main
+	$(BIN)/python src/run.py experiment=feedback_probe_own_copy probe.bank=$(BANK) model.name_or_path=$(WARM) \
+	    hydra.run.dir=outputs/probe/main/warm
+	$(BIN)/python src/run.py experiment=feedback_probe_own_copy probe.bank=$(BANK) model.name_or_path=$(POLICY) \
+	    hydra.run.dir=outputs/probe/main/rlef
+	$(BIN)/python -m rlef.analysis.probe_compare outputs/probe/main/warm outputs/probe/main/rlef $(MAIN)/rlef_vs_warm
+	$(BIN)/python -m rlef.analysis.feedback_bar outputs/probe/main/warm outputs/probe/main/rlef $(MAIN)/bar
+	$(BIN)/python -m rlef.analysis.collect outputs/train/feedback_rlef_main $(MAIN)/rlef/train
+	for m in warm rlef; do mkdir -p $(MAIN)/$$m && \
+	    cp outputs/probe/main/$$m/probe.csv outputs/probe/main/$$m/probe_summary.csv \
+	        outputs/probe/main/$$m/second_turns.jsonl $(MAIN)/$$m/; done
+	cp outputs/sft/feedback_warm_copy/sft_loss.csv $(MAIN)/warm/
+	cmp -s $(BANK) $(SECTION9_BANK) && echo "the bank equals section 9's ($(SECTION9_BANK))" || \
+	    { cp $(BANK) $(MAIN)/probe_bank.jsonl; echo "the bank differs from section 9's: kept as $(MAIN)/probe_bank.jsonl"; }
+
+# The first main job (experiments/feedback_use.md, section 6; results/feedback_use/reproduce/): RLEF at
+# lr 1e-5 from the copy warm start, probed on constructed near misses of the held-out hidden-spec
+# families. It does not show feedback use; kept so that section's files stay regenerable (~95 min).
+OLD_POLICY := $(CURDIR)/outputs/train/feedback_rlef_copy/policy
+REPRO := $(CURDIR)/results/feedback_use/reproduce
+reproduce-section6: setup
 	test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_copy \
 	    hydra.run.dir=outputs/sft/feedback_warm_copy
 	$(BIN)/python src/run.py experiment=feedback_rlef_copy
 	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(WARM) \
 	    hydra.run.dir=outputs/probe/reproduce/warm
-	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(POLICY) \
+	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(OLD_POLICY) \
 	    hydra.run.dir=outputs/probe/reproduce/rlef
 	$(BIN)/python -m rlef.analysis.probe_compare outputs/probe/reproduce/warm outputs/probe/reproduce/rlef \
 	    $(REPRO)/rlef_vs_warm
@@ -105,6 +131,11 @@ smoke: setup
 	    model.name_or_path=SmolLM2-135M-Instruct probe.bank=$(CURDIR)/outputs/probe/smoke_nm_$$t/bank.jsonl \
 	    probe.max_problems=4 probe.samples=1 rollout.max_new_tokens=128 probe.resamples=50 \
 	    hydra.run.dir=outputs/probe/smoke_nm_$$t
+	# the main job's probe (own failed first turns of held-out copy problems) on 4 problems
+	t=$$(date +%s); $(BIN)/python src/run.py experiment=feedback_probe_own_copy model.kind=smollm2_gguf \
+	    model.name_or_path=SmolLM2-135M-Instruct probe.bank=$(CURDIR)/outputs/probe/smoke_own_$$t/bank.jsonl \
+	    probe.max_problems=4 probe.samples=1 rollout.max_new_tokens=128 probe.resamples=50 \
+	    hydra.run.dir=outputs/probe/smoke_own_$$t
 
 test: setup
 	$(BIN)/python -m pytest

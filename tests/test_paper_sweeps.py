@@ -171,7 +171,7 @@ def test_the_cpu_analysis_sweeps_compare_the_copy_warm_start_with_its_rlef_polic
     jobs = points(experiment, "launcher=local")
     assert grid(jobs, "model", "rollout.feedback") == product(["smollm2_warm_copy", "smollm2_rlef_copy"], feedbacks)
     paths = {"smollm2_warm_copy": "outputs/sft/feedback_warm_copy/model",
-             "smollm2_rlef_copy": "outputs/train/feedback_rlef_copy/policy"}
+             "smollm2_rlef_copy": "outputs/train/feedback_rlef_main/policy"}
     for overrides, cfg in jobs:
         assert (cfg.task, cfg.data.name, cfg.eval.split, cfg.model.kind) == ("eval", "rlef_mix", "test", "hf")
         assert OmegaConf.to_container(cfg.model)["name_or_path"].endswith(paths[overrides["model"]] + "}")

@@ -70,10 +70,12 @@ def main() -> None:
     print("\n".join(lines))
     csv_path = write_csv(rows, args.target.with_suffix(".csv"))
     command = "python -m rlef.analysis.feedback_bar " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    families = sorted({r["family"] for r in read_probe(args.run_b)[0] if r["subset"] == SUBSET})
     args.target.with_suffix(".md").write_text(
         produced_by(args.target.name, [command]) +
         f"Issue 17's bar, probe part: turn-2 success true - random feedback on the bank's hidden-spec items "
-        f"(held-out families), A = `{args.run_a}`, B = `{args.run_b}`; CIs resample families.\n\n"
+        f"({rows[0]['items']} items of {', '.join(families)}), A = `{args.run_a}`, B = `{args.run_b}`; CIs "
+        "resample families. The bar asks this of held-out families: it holds only if these families are.\n\n"
         + "\n".join(lines) + "\n\nNot measured here: the multi- minus single-turn 1@3 gap, the control arms, "
         "and the regular test families (the bar's other parts).\n")
     print("wrote", csv_path, args.target.with_suffix(".md"))
