@@ -1,7 +1,9 @@
 """The probe part of issue 17's bar, on probe run dirs with known per-item success rates."""
+import sys
+
 import pytest
 
-from rlef.analysis.feedback_bar import bar
+from rlef.analysis.feedback_bar import bar, main
 from test_probe_compare import probe_dir
 
 ZERO = [0.0] * 6
@@ -39,3 +41,14 @@ def test_a_bank_without_hidden_spec_items_is_refused(tmp_path):
         d.joinpath("probe.csv").write_text(d.joinpath("probe.csv").read_text().replace(",hidden,", ",regular,"))
     with pytest.raises(ValueError, match="no hidden-spec items"):
         bar(a, b, resamples=50)
+
+
+def test_the_report_names_the_banks_hidden_spec_families_without_calling_them_held_out(tmp_path, monkeypatch, capsys):
+    # the bank's families decide whether the bar applies (held-out kinds or not): the .md lists them
+    warm = probe_dir(tmp_path / "a", {"true": [0.2, 0, 0, 0, 0, 0], "random": ZERO, "none": ZERO})
+    arm = probe_dir(tmp_path / "b", {"true": [0.6, 0.4, 0, 0.6, 0.4, 0], "random": ZERO, "none": ZERO})
+    monkeypatch.setattr(sys, "argv", ["feedback_bar", str(warm), str(arm), str(tmp_path / "bar"), "--resamples", "50"])
+    main()
+    report = (tmp_path / "bar.md").read_text()
+    assert "(4 items of hs_index_list, hs_yesno_text)" in report and "sort_numbers" not in report
+    assert "(held-out families)" not in report
