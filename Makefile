@@ -60,7 +60,7 @@ setup-vllm:
 # finish: the copy warm start (skipped when it exists), the multi-turn RLEF arm (resumable: run it again
 # after an interruption), a bank of the warm start's own failed first turns on held-out copy problems,
 # the probe of both models on it, their paired difference and the probe part of issue 17's bar, written
-# to results/feedback_use/main/. About 2 h on 2 cores, 1.5 h with the warm start already built.
+# to results/feedback_use/main/. About 2-2.5 h on 2 cores, 1.5 h with the warm start already built.
 WARM := $(CURDIR)/outputs/sft/feedback_warm_copy/model
 POLICY := $(CURDIR)/outputs/train/feedback_rlef_main/policy
 MAIN := results/feedback_use/main

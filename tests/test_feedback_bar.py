@@ -43,7 +43,7 @@ def test_a_bank_without_hidden_spec_items_is_refused(tmp_path):
         bar(a, b, resamples=50)
 
 
-def test_the_report_names_the_banks_hidden_spec_families_without_calling_them_held_out(tmp_path, monkeypatch, capsys):
+def test_the_report_names_the_banks_hidden_spec_families_without_calling_them_held_out(tmp_path, monkeypatch):
     # the bank's families decide whether the bar applies (held-out kinds or not): the .md lists them
     warm = probe_dir(tmp_path / "a", {"true": [0.2, 0, 0, 0, 0, 0], "random": ZERO, "none": ZERO})
     arm = probe_dir(tmp_path / "b", {"true": [0.6, 0.4, 0, 0.6, 0.4, 0], "random": ZERO, "none": ZERO})
