@@ -61,26 +61,33 @@ setup-vllm:
 # after an interruption), a bank of the warm start's own failed first turns on held-out copy problems,
 # the probe of both models on it, their paired difference and the probe part of issue 17's bar, written
 # to results/feedback_use/main/. About 2-2.5 h on 2 cores, 1.5 h with the warm start already built.
-WARM := $(CURDIR)/outputs/sft/feedback_warm_copy/model
+WARM_DIR := outputs/sft/feedback_warm_copy
+WARM := $(CURDIR)/$(WARM_DIR)/model
 POLICY := $(CURDIR)/outputs/train/feedback_rlef_main/policy
 MAIN := results/feedback_use/main
 BANK := $(CURDIR)/outputs/probe/main/bank.jsonl
 SECTION9_BANK := $(CURDIR)/results/feedback_use/probe_bank_copy_heldout.jsonl
+# The copy warm start, unless it is already built; both feedback-use jobs start from it.
+BUILD_WARM = test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_copy \
+    hydra.run.dir=$(WARM_DIR)
+# $(call report_probes,<probe dir holding warm/ and rlef/>,<results dir>,<RLEF run dir>): the paired
+# difference, the bar's probe part, the training log, the probe files and the SFT losses under results/.
+define report_probes
+$(BIN)/python -m rlef.analysis.probe_compare $(1)/warm $(1)/rlef $(2)/rlef_vs_warm
+$(BIN)/python -m rlef.analysis.feedback_bar $(1)/warm $(1)/rlef $(2)/bar
+$(BIN)/python -m rlef.analysis.collect $(3) $(2)/rlef/train
+for m in warm rlef; do mkdir -p $(2)/$$m && \
+    cp $(1)/$$m/probe.csv $(1)/$$m/probe_summary.csv $(1)/$$m/second_turns.jsonl $(2)/$$m/; done
+cp $(WARM_DIR)/sft_loss.csv $(2)/warm/
+endef
 reproduce: setup
-	test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_copy \
-	    hydra.run.dir=outputs/sft/feedback_warm_copy
+	$(BUILD_WARM)
 	$(BIN)/python src/run.py experiment=feedback_rlef_main
 	$(BIN)/python src/run.py experiment=feedback_probe_own_copy probe.bank=$(BANK) model.name_or_path=$(WARM) \
 	    hydra.run.dir=outputs/probe/main/warm
 	$(BIN)/python src/run.py experiment=feedback_probe_own_copy probe.bank=$(BANK) model.name_or_path=$(POLICY) \
 	    hydra.run.dir=outputs/probe/main/rlef
-	$(BIN)/python -m rlef.analysis.probe_compare outputs/probe/main/warm outputs/probe/main/rlef $(MAIN)/rlef_vs_warm
-	$(BIN)/python -m rlef.analysis.feedback_bar outputs/probe/main/warm outputs/probe/main/rlef $(MAIN)/bar
-	$(BIN)/python -m rlef.analysis.collect outputs/train/feedback_rlef_main $(MAIN)/rlef/train
-	for m in warm rlef; do mkdir -p $(MAIN)/$$m && \
-	    cp outputs/probe/main/$$m/probe.csv outputs/probe/main/$$m/probe_summary.csv \
-	        outputs/probe/main/$$m/second_turns.jsonl $(MAIN)/$$m/; done
-	cp outputs/sft/feedback_warm_copy/sft_loss.csv $(MAIN)/warm/
+	$(call report_probes,outputs/probe/main,$(MAIN),outputs/train/feedback_rlef_main)
 	cmp -s $(BANK) $(SECTION9_BANK) && echo "the bank equals section 9's ($(SECTION9_BANK))" || \
 	    { cp $(BANK) $(MAIN)/probe_bank.jsonl; echo "the bank differs from section 9's: kept as $(MAIN)/probe_bank.jsonl"; }
 
@@ -90,22 +97,13 @@ reproduce: setup
 OLD_POLICY := $(CURDIR)/outputs/train/feedback_rlef_copy/policy
 REPRO := $(CURDIR)/results/feedback_use/reproduce
 reproduce-section6: setup
-	test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_copy \
-	    hydra.run.dir=outputs/sft/feedback_warm_copy
+	$(BUILD_WARM)
 	$(BIN)/python src/run.py experiment=feedback_rlef_copy
 	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(WARM) \
 	    hydra.run.dir=outputs/probe/reproduce/warm
 	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(OLD_POLICY) \
 	    hydra.run.dir=outputs/probe/reproduce/rlef
-	$(BIN)/python -m rlef.analysis.probe_compare outputs/probe/reproduce/warm outputs/probe/reproduce/rlef \
-	    $(REPRO)/rlef_vs_warm
-	$(BIN)/python -m rlef.analysis.feedback_bar outputs/probe/reproduce/warm outputs/probe/reproduce/rlef \
-	    $(REPRO)/bar
-	$(BIN)/python -m rlef.analysis.collect outputs/train/feedback_rlef_copy $(REPRO)/rlef/train
-	for m in warm rlef; do mkdir -p $(REPRO)/$$m && \
-	    cp outputs/probe/reproduce/$$m/probe.csv outputs/probe/reproduce/$$m/probe_summary.csv \
-	        outputs/probe/reproduce/$$m/second_turns.jsonl $(REPRO)/$$m/; done
-	cp outputs/sft/feedback_warm_copy/sft_loss.csv $(REPRO)/warm/
+	$(call report_probes,outputs/probe/reproduce,$(REPRO),outputs/train/feedback_rlef_copy)
 
 # The earlier CPU-scale RLEF run on rlef_mini (experiments/rlef_cpu_scale.md): warm start, RLEF, 1@3.
 OLD_WARM := $(CURDIR)/outputs/sft/warm/model
