@@ -13,6 +13,7 @@ policy learned its train problems or their families.
     python src/run.py task=build_mini            # rewrites src/rlef/data/rlef_mini.jsonl.gz
     python src/run.py task=build_mini build_mini.benchmark=rlef_hidden   # rlef_hidden.jsonl.gz
     python src/run.py task=build_mini build_mini.benchmark=rlef_copy build_mini.variants=40 build_mini.heldout=8
+    python src/run.py task=build_mini build_mini.benchmark=rlef_stated build_mini.variants=12 build_mini.heldout=0
 
 rlef_hidden (families_hidden.py) is built the same way, from its own registry, with two
 differences: each family's split is fixed by its kind of open detail, and the statement shows
@@ -31,8 +32,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from rlef.data import SHIPPED_COPY, SHIPPED_HIDDEN, SHIPPED_MINI
-from rlef.data.mini import COPY_FAMILIES, FAMILIES, HIDDEN_FAMILIES, Family, Variant
+from rlef.data import SHIPPED_COPY, SHIPPED_HIDDEN, SHIPPED_MINI, SHIPPED_STATED
+from rlef.data.mini import COPY_FAMILIES, FAMILIES, HIDDEN_FAMILIES, STATED_FAMILIES, Family, Variant
 from rlef.data.problem import Test
 from rlef.execution.executor import Executor
 from rlef.execution.types import Job, Limits, Verdict
@@ -40,7 +41,7 @@ from rlef.execution.types import Job, Limits, Verdict
 log = logging.getLogger(__name__)
 SHIPPED = SHIPPED_MINI
 BENCHMARKS = {"rlef_mini": (FAMILIES, SHIPPED_MINI), "rlef_hidden": (HIDDEN_FAMILIES, SHIPPED_HIDDEN),
-              "rlef_copy": (COPY_FAMILIES, SHIPPED_COPY)}
+              "rlef_copy": (COPY_FAMILIES, SHIPPED_COPY), "rlef_stated": (STATED_FAMILIES, SHIPPED_STATED)}
 TIME_LIMIT_S = 2  # ours: small problems; short limits keep CPU-scale rollouts fast
 MEMORY_LIMIT_BYTES = 256 << 20
 
@@ -115,9 +116,9 @@ def draw_problems(fam: Family, seed: int, variants: int, tests: int,
     return drawn, more
 
 
-def _statement(variant: Variant, examples: list[Test]) -> str:
+def _statement(variant: Variant, examples: list[Test], show_examples: bool = True) -> str:
     parts = [variant.title, variant.legend, "Input", variant.input_spec, "Output", variant.output_spec]
-    if variant.detail_option:  # hidden spec: an example output would state the open detail
+    if variant.detail_option or not show_examples:  # hidden spec: an example output would state the open detail
         return "\n\n".join(parts) + "\n"
     parts.append("Examples" if len(examples) > 1 else "Example")
     for test in examples:
@@ -134,7 +135,7 @@ def _row(name: str, fam: Family, split: str, variant: Variant, tests: list[Test]
                                "near_misses": dict(variant.near_misses)}} if fam.detail else {}
     return {
         **extra,
-        "name": name, "description": _statement(variant, public), "split": split, "family": fam.name,
+        "name": name, "description": _statement(variant, public, fam.examples), "split": split, "family": fam.name,
         "source": "rlef_mini", "difficulty": f"level{fam.difficulty}", "cf_tags": [fam.category],
         "public_tests": as_struct(public), "private_tests": as_struct(private),
         "generated_tests": {"input": [], "output": []},

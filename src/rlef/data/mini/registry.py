@@ -40,6 +40,9 @@ class Family:
     # Copy families (families_copy.py) draw from dozens of options: near misses for the first
     # option (the plain default) and this many others, not for all. 0: every other option.
     near_miss_count: int = 0
+    # False: the statement shows no example, as a hidden-spec one (the stated families, whose
+    # single-turn problems stand in for the held-out kinds' statements).
+    examples: bool = True
 
     @property
     def single_turn_ceiling(self) -> float:
@@ -87,6 +90,9 @@ HIDDEN_FAMILIES: dict[str, Family] = {}
 # The copy families (families_copy.py), shipped as rlef_copy.jsonl.gz: train kinds of rlef_hidden
 # whose option is a fresh literal per problem, so only reading the feedback finds it.
 COPY_FAMILIES: dict[str, Family] = {}
+# The stated families (families_stated.py), shipped as rlef_stated.jsonl.gz: single-turn SFT problems
+# with the held-out kinds' computations, their detail stated, and plain-default anchors.
+STATED_FAMILIES: dict[str, Family] = {}
 
 
 def _registrar(registry: dict[str, Family], name: str, category: str, difficulty: int, **hidden):
@@ -96,7 +102,7 @@ def _registrar(registry: dict[str, Family], name: str, category: str, difficulty
         raise ValueError(f"family {name}: difficulty must be 1, 2 or 3")
 
     def register(build: Callable[[random.Random], Variant]) -> Callable[[random.Random], Variant]:
-        if name in FAMILIES or name in HIDDEN_FAMILIES or name in COPY_FAMILIES:
+        if any(name in r for r in (FAMILIES, HIDDEN_FAMILIES, COPY_FAMILIES, STATED_FAMILIES)):
             raise ValueError(f"family {name} registered twice")
         registry[name] = Family(name, category, difficulty, build, **hidden)
         return build
@@ -126,3 +132,9 @@ def copy_family(name: str, category: str, detail: str, options: tuple[str, ...],
         raise ValueError(f"family {name}: a copy family needs at least ten distinct options")
     _registrar(COPY_FAMILIES, name, category, 1, detail=detail, options=options, split="train",
                near_miss_count=near_miss_count)(build)
+
+
+def stated_family(name: str, category: str, build: Callable[[random.Random], Variant]) -> None:
+    """Register `build(rng)` as a stated family: a regular train family (nothing left open) whose
+    statements show no example."""
+    _registrar(STATED_FAMILIES, name, category, 1, split="train", examples=False)(build)
