@@ -1,4 +1,5 @@
 # make reproduce : set up .venv and run the main job: the feedback-use experiment (warm start, RLEF, probes)
+# make reproduce-stated: the same on the held-out kinds, from the stated warm start (~2 h 45 min)
 # make smoke     : a few-minute CPU run of the judge, evaluation, training and probe paths on the embedded model
 # make test      : set up .venv and run the whole test suite
 # make bench     : speed benchmarks -> results/bench/*.csv (make bench-vllm: rollouts on vLLM, its own venv)
@@ -9,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup setup-vllm sandbox reproduce reproduce-section6 reproduce-rlef-mini smoke test bench bench-vllm lint clean
+.PHONY: setup setup-vllm sandbox reproduce reproduce-section6 reproduce-stated reproduce-rlef-mini smoke test bench bench-vllm lint clean
 
 # DeepSpeed's setup.py imports torch: it goes in after requirements.txt, without build isolation,
 # with no CUDA op compiled (see requirements-deepspeed.txt).
@@ -70,15 +71,15 @@ SECTION9_BANK := $(CURDIR)/results/feedback_use/probe_bank_copy_heldout.jsonl
 # The copy warm start, unless it is already built; both feedback-use jobs start from it.
 BUILD_WARM = test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_copy \
     hydra.run.dir=$(WARM_DIR)
-# $(call report_probes,<probe dir holding warm/ and rlef/>,<results dir>,<RLEF run dir>): the paired
-# difference, the bar's probe part, the training log, the probe files and the SFT losses under results/.
+# $(call report_probes,<probe dir holding warm/ and rlef/>,<results dir>,<RLEF run dir>,<warm start dir>): the
+# paired difference, the bar's probe part, the training log, the probe files and the SFT losses under results/.
 define report_probes
 $(BIN)/python -m rlef.analysis.probe_compare $(1)/warm $(1)/rlef $(2)/rlef_vs_warm
 $(BIN)/python -m rlef.analysis.feedback_bar $(1)/warm $(1)/rlef $(2)/bar
 $(BIN)/python -m rlef.analysis.collect $(3) $(2)/rlef/train
 for m in warm rlef; do mkdir -p $(2)/$$m && \
     cp $(1)/$$m/probe.csv $(1)/$$m/probe_summary.csv $(1)/$$m/second_turns.jsonl $(2)/$$m/; done
-cp $(WARM_DIR)/sft_loss.csv $(2)/warm/
+cp $(4)/sft_loss.csv $(2)/warm/
 endef
 reproduce: setup
 	$(BUILD_WARM)
@@ -87,7 +88,7 @@ reproduce: setup
 	    hydra.run.dir=outputs/probe/main/warm
 	$(BIN)/python src/run.py experiment=feedback_probe_own_copy probe.bank=$(BANK) model.name_or_path=$(POLICY) \
 	    hydra.run.dir=outputs/probe/main/rlef
-	$(call report_probes,outputs/probe/main,$(MAIN),outputs/train/feedback_rlef_main)
+	$(call report_probes,outputs/probe/main,$(MAIN),outputs/train/feedback_rlef_main,$(WARM_DIR))
 	cmp -s $(BANK) $(SECTION9_BANK) && echo "the bank equals section 9's ($(SECTION9_BANK))" || \
 	    { cp $(BANK) $(MAIN)/probe_bank.jsonl; echo "the bank differs from section 9's: kept as $(MAIN)/probe_bank.jsonl"; }
 
@@ -103,7 +104,28 @@ reproduce-section6: setup
 	    hydra.run.dir=outputs/probe/reproduce/warm
 	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(OLD_POLICY) \
 	    hydra.run.dir=outputs/probe/reproduce/rlef
-	$(call report_probes,outputs/probe/reproduce,$(REPRO),outputs/train/feedback_rlef_copy)
+	$(call report_probes,outputs/probe/reproduce,$(REPRO),outputs/train/feedback_rlef_copy,$(WARM_DIR))
+
+# The held-out kinds (experiments/feedback_use.md, section 15; results/feedback_use/own_hidden_stated/): the
+# stated warm start (skipped when it exists), RLEF from it, a fresh bank of its own failed first turns on
+# the held-out kinds, the probe of both models on it, their paired difference and the bar's probe part.
+# About 2 h 45 min on 2 cores (warm start 52 min, RLEF about 56, probes about 28 each).
+STATED_DIR := outputs/sft/feedback_warm_stated
+STATED := $(CURDIR)/$(STATED_DIR)/model
+STATED_POLICY := $(CURDIR)/outputs/train/feedback_rlef_stated/policy
+STATED_RESULTS := results/feedback_use/own_hidden_stated
+STATED_BANK := $(CURDIR)/outputs/probe/own_hidden_stated/bank.jsonl
+reproduce-stated: setup
+	test -f $(STATED)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_stated \
+	    hydra.run.dir=$(STATED_DIR)
+	$(BIN)/python src/run.py experiment=feedback_rlef_stated
+	$(BIN)/python src/run.py experiment=feedback_probe_own_hidden probe.bank=$(STATED_BANK) \
+	    model.name_or_path=$(STATED) hydra.run.dir=outputs/probe/own_hidden_stated/warm
+	$(BIN)/python src/run.py experiment=feedback_probe_own_hidden probe.bank=$(STATED_BANK) \
+	    model.name_or_path=$(STATED_POLICY) hydra.run.dir=outputs/probe/own_hidden_stated/rlef
+	$(call report_probes,outputs/probe/own_hidden_stated,$(STATED_RESULTS),outputs/train/feedback_rlef_stated,$(STATED_DIR))
+	cmp -s $(STATED_BANK) $(CURDIR)/results/feedback_use/probe_bank_stated_hidden_test.jsonl && echo "same bank" || \
+	    { cp $(STATED_BANK) $(STATED_RESULTS)/probe_bank.jsonl; echo "a new bank: $(STATED_RESULTS)/probe_bank.jsonl"; }
 
 # The earlier CPU-scale RLEF run on rlef_mini (experiments/rlef_cpu_scale.md): warm start, RLEF, 1@3.
 OLD_WARM := $(CURDIR)/outputs/sft/warm/model
