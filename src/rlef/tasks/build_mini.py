@@ -116,9 +116,10 @@ def draw_problems(fam: Family, seed: int, variants: int, tests: int,
     return drawn, more
 
 
-def _statement(variant: Variant, examples: list[Test], show_examples: bool = True) -> str:
+def _statement(variant: Variant, examples: list[Test], show_examples: bool) -> str:
     parts = [variant.title, variant.legend, "Input", variant.input_spec, "Output", variant.output_spec]
-    if variant.detail_option or not show_examples:  # hidden spec: an example output would state the open detail
+    # Hidden spec: an example output would state the open detail. Stated families show none either.
+    if variant.detail_option or not show_examples:
         return "\n\n".join(parts) + "\n"
     parts.append("Examples" if len(examples) > 1 else "Example")
     for test in examples:

@@ -55,15 +55,16 @@ def stated(build: Callable[[random.Random], Variant], kind: str, rng: random.Ran
     return replace(variant, output_spec=spec.replace(_OPEN_PHRASES[kind], stated_phrase(variant.detail_option)))
 
 
-for _test in [f for f in HIDDEN_FAMILIES.values() if f.split == "test"]:
-    stated_family("st_" + _test.name.removeprefix("hs_"), _test.category,
-                  partial(stated, _test.build, _test.detail))
-
 def plain(build: Callable[..., Variant], option: str, rng: random.Random) -> Variant:
     """The train family's problem `build(rng)` with its detail forced to the plain default
     `option`, the reference program without the empty literals that option leaves in it."""
     variant = build(rng, options=(option,))
     return replace(variant, solution=variant.solution.replace("'' + ", "").replace(" + ''", ""))
+
+
+for _test in [f for f in HIDDEN_FAMILIES.values() if f.split == "test"]:
+    stated_family("st_" + _test.name.removeprefix("hs_"), _test.category,
+                  partial(stated, _test.build, _test.detail))
 
 
 # The plain default of each train kind that has one: printed as computed.
