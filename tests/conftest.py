@@ -75,5 +75,17 @@ def executor():
 
 
 @pytest.fixture(scope="session")
+def bundled_ids():
+    """ids(name, split): the problem ids of a bundled benchmark's split, in loading order."""
+    from omegaconf import OmegaConf
+
+    from rlef.data import load_problems
+
+    def ids(name: str, split: str) -> list[str]:
+        return [p.id for p in load_problems(OmegaConf.create({"name": name, "path": None}), split)]
+    return ids
+
+
+@pytest.fixture(scope="session")
 def vllm_executable() -> str:
     return vllm_bin()

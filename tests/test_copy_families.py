@@ -85,9 +85,8 @@ def _attempt(fam, row) -> int:
     raise AssertionError(f"{row['name']}: no attempt rebuilds it")
 
 
-def test_rlef_hidden_copy_trains_on_both_and_validates_on_rlef_hidden():
-    def load(name, split):
-        return [p.id for p in load_problems(OmegaConf.create({"name": name, "path": None}), split)]
+def test_rlef_hidden_copy_trains_on_both_and_validates_on_rlef_hidden(bundled_ids):
+    load = bundled_ids
     assert load("rlef_hidden_copy", "train") == load("rlef_hidden", "train") + load("rlef_copy", "train")
     assert load("rlef_hidden_copy", "valid") == load("rlef_hidden", "valid")
     assert load("rlef_hidden_copy", "test") == load("rlef_hidden", "test")

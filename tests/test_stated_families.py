@@ -24,10 +24,6 @@ def rows():
         return [json.loads(line) for line in f]
 
 
-def load(name: str, split: str) -> list[str]:
-    return [p.id for p in load_problems(OmegaConf.create({"name": name, "path": None}), split)]
-
-
 def test_one_stated_family_per_test_family_and_one_anchor_per_plain_default_kind():
     stated_names = {n for n in STATED_FAMILIES if n.startswith("st_")}
     assert stated_names == {"st_" + n.removeprefix("hs_") for n in TEST_FAMILIES}
@@ -61,9 +57,9 @@ def test_stated_refuses_a_statement_that_leaves_nothing_open():
         stated(closed, "rounding direction", random.Random(0))
 
 
-def test_shipped_rows_show_no_example_and_anchors_print_the_plain_default(rows):
+def test_shipped_rows_show_no_example_and_anchors_print_the_plain_default(rows, bundled_ids):
     assert {r["split"] for r in rows} == {"train"} and "hidden_detail" not in rows[0]
-    assert len(rows) == len(load("rlef_stated", "train")) >= 100
+    assert len(rows) == len(bundled_ids("rlef_stated", "train")) >= 100
     for r in rows:
         assert "Example" not in r["description"], r["name"]
         assert (OPEN_DETAIL_NOTE in r["description"]) == r["family"].startswith("sp_"), r["name"]
@@ -73,7 +69,8 @@ def test_shipped_rows_show_no_example_and_anchors_print_the_plain_default(rows):
         assert all(set(out.strip()) <= set("0123456789 ") for out in r["public_tests"]["output"]), r["name"]
 
 
-def test_rlef_mix_stated_adds_train_problems_only():
+def test_rlef_mix_stated_adds_train_problems_only(bundled_ids):
+    load = bundled_ids
     assert load("rlef_mix_stated", "train") == load("rlef_mix", "train") + load("rlef_stated", "train")
     for split in ("valid", "test", "train_heldout"):
         assert load("rlef_mix_stated", split) == load("rlef_mix", split)

@@ -34,7 +34,13 @@ def _gap(summary: list[dict], temperature: float) -> dict:
 
 def bar(run_a, run_b, resamples: int = 2000) -> list[dict]:
     """One row per temperature and criterion: value, CI where it has one, threshold, met."""
+    return bar_and_families(run_a, run_b, resamples)[0]
+
+
+def bar_and_families(run_a, run_b, resamples: int = 2000) -> tuple[list[dict], list[str]]:
+    """bar()'s rows, and the names of the hidden-spec families they are about (B's bank)."""
     (rows_a, _), (rows_b, _) = read_probe(run_a), read_probe(run_b)
+    families = sorted({r["family"] for r in rows_b if r["subset"] == SUBSET})
     sum_a, sum_b = summarize(rows_a, resamples), summarize(rows_b, resamples)
     paired = {r["temperature"]: r for r in compare(run_a, run_b, resamples)
               if (r["subset"], r["metric"], r["quantity"]) == (SUBSET, METRIC, GAP)}
@@ -55,12 +61,12 @@ def bar(run_a, run_b, resamples: int = 2000) -> list[dict]:
             {**row, "criterion": "paired change of the gap (not a criterion)", "value": p["b_minus_a"],
              "ci_low": p["ci_low"], "ci_high": p["ci_high"], "threshold": "", "met": ""},
         ]
-    return out
+    return out, families
 
 
 def main() -> None:
     args = pair_parser(__doc__.splitlines()[0], "probe").parse_args()
-    rows = bar(args.run_a, args.run_b, args.resamples)
+    rows, families = bar_and_families(args.run_a, args.run_b, args.resamples)
     lines = ["| T | criterion | value | 95% CI | threshold | met |", "|---|---|---|---|---|---|"]
     for r in rows:
         ci = f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if r["ci_low"] != "" else ""
@@ -70,7 +76,6 @@ def main() -> None:
     print("\n".join(lines))
     csv_path = write_csv(rows, args.target.with_suffix(".csv"))
     command = "python -m rlef.analysis.feedback_bar " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    families = sorted({r["family"] for r in read_probe(args.run_b)[0] if r["subset"] == SUBSET})
     args.target.with_suffix(".md").write_text(
         produced_by(args.target.name, [command]) +
         f"Issue 17's bar, probe part: turn-2 success true - random feedback on the bank's hidden-spec items "
