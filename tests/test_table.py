@@ -15,12 +15,13 @@ FIELDS = ["mode", "turns", "metric", "solve_rate", "solve_rate_ci_low", "solve_r
           "model", "data", "split", "temperature"]
 
 
-def job(sweep: Path, name: str, model: str, split: str, metric: str, rates: dict[str, float], finished=True):
+def job(sweep: Path, name: str, model: str, split: str, metric: str, rates: dict[str, float], finished=True,
+        experiment="table1"):
     """One sweep job directory as task=eval leaves it (only the files the table reads)."""
     path = sweep / name
     (path / ".hydra").mkdir(parents=True)
-    OmegaConf.save(OmegaConf.create({"hydra": {"runtime": {"choices": {"model": model}}}}),
-                   path / ".hydra" / "hydra.yaml")
+    choices = {"model": model, "experiment": experiment}
+    OmegaConf.save(OmegaConf.create({"hydra": {"runtime": {"choices": choices}}}), path / ".hydra" / "hydra.yaml")
     if not finished:
         return path
     OmegaConf.save(OmegaConf.create({"eval": {"rollouts_per_problem": 200}}), path / "config.yaml")
@@ -55,6 +56,42 @@ def test_each_job_is_one_cell_and_the_markdown_pivots_them(tmp_path):
     assert "| model | valid 1@3 | valid 10@100 | test 1@3 |" in text  # the paper's column order
     assert "| rlef_8b | - | - | 20.0 [15.0, 25.0] |" in text  # a cell no job scored is '-'
     assert "not finished): 10" in text and "python src/run.py -m experiment=table1" in text
+
+
+PAPER_HEADER = "experiment,model,arm,eval_set,split,metric,mode,percent,source\n"
+FAKE_SOURCE = "arXiv 2410.02089vX, Table 1 (made up for this test)"
+
+
+def test_a_paper_number_sits_beside_the_row_it_matches_and_tiny_random_gets_none(tmp_path):
+    """The llama31_8b row's cell is a paper line's: its number and source; tiny_random's, no counterpart."""
+    paper = tmp_path / "paper.csv"
+    paper.write_text(PAPER_HEADER + f'table1,llama31_8b,,,test,1@3,multi_turn,12.5,"{FAKE_SOURCE}"\n')
+    sweep = tmp_path / "multirun"
+    job(sweep, "0", "llama31_8b", "test", "1@3", {"multi_turn": 0.10})
+    job(sweep, "1", "tiny_random", "test", "1@3", {"multi_turn": 0.06})
+    csv_path, md = write(sweep, tmp_path / "results" / "table1", paper=paper)
+    with csv_path.open() as f:
+        rows = {r["model"]: r for r in csv.DictReader(f)}
+    assert (rows["llama31_8b"]["paper_solve_rate"], rows["llama31_8b"]["paper_source"]) == ("0.125", FAKE_SOURCE)
+    assert rows["tiny_random"]["paper_solve_rate"] == rows["tiny_random"]["paper_source"] == ""
+    text = md.read_text()
+    assert "| tiny_random | 6.0 [1.0, 11.0] |" in text  # ours, in its own table
+    assert f"Paper (solve rate in %, as printed in {FAKE_SOURCE}; - where it has no number):" in text
+    assert "| llama31_8b | 12.5 |" in text and "| tiny_random | - |" in text
+
+
+def test_a_tiny_random_sweep_has_empty_paper_columns_and_says_the_paper_has_no_such_rows(tmp_path):
+    paper = tmp_path / "paper.csv"
+    paper.write_text(PAPER_HEADER + f'table1,llama31_8b,,,test,1@3,multi_turn,12.5,"{FAKE_SOURCE}"\n')
+    job(tmp_path / "s", "0", "tiny_random", "test", "1@3", {"multi_turn": 0.02})
+    job(tmp_path / "other", "0", "llama31_8b", "test", "1@3", {"multi_turn": 0.1}, experiment="private_feedback")
+    for sweep in ("s", "other"):  # a different experiment's same-named cell is not table1's
+        csv_path, md = write(tmp_path / sweep, tmp_path / sweep / "table", paper=paper)
+        with csv_path.open() as f:
+            assert [(r["paper_solve_rate"], r["paper_source"]) for r in csv.DictReader(f)] == [("", "")]
+        assert "| - |" not in md.read_text() and "Paper: " in md.read_text()
+    assert "the paper has no such rows" in (tmp_path / "s" / "table.md").read_text()
+    assert "holds no number for experiment private_feedback" in (tmp_path / "other" / "table.md").read_text()
 
 
 def test_two_jobs_for_one_cell_are_refused(tmp_path):

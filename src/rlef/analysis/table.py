@@ -25,18 +25,25 @@ mode), which table1 and private_feedback use.
 A layout naming an `analysis` (error_recovery, chrf: paper Fig. 3 and Fig. 4 right) hands the sweep to
 rlef.analysis.turns, which tabulates the jobs' episodes instead of their solve rates.
 
-Paper numbers are not added: the repo holds none (experiments/table1.md: "We do not copy them").
+The paper's own numbers go in separate columns: table.csv's paper_solve_rate (a fraction, like
+solve_rate) and paper_source (arXiv version and table), and under each markdown table a second one
+of the same cells headed "Paper", citing its source. They are read from the data file
+rlef/analysis/paper_numbers.csv (rlef.analysis.paper), keyed by the sweep's experiment (the job's
+`experiment` choice) and the row's cell; a row the paper has no number for (tiny_random, CPU-scale
+models) gets empty paper cells. That file is empty today (rlef/analysis/paper.py says why). The
+per-turn analyses below get no paper columns: the paper shows them as figures, not numbers.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from rlef.analysis.paper import PAPER_NUMBERS, load, with_paper
 from rlef.provenance import produced_by, run_command, write_csv
 
 # Table 1's layout, for a sweep whose config has no `table:` block.
@@ -60,6 +67,7 @@ class Sweep:
     missing: list[str]  # jobs without metrics.json
     axes: list[str]  # the sweep keys that identify a row beyond RESULT_KEYS
     layout: dict  # tables / rows / columns / figure
+    experiment: str | None = None  # the jobs' `experiment` choice: which paper table they reproduce
 
     @property
     def identity(self) -> list[str]:
@@ -142,13 +150,19 @@ def read_sweep(sweep: Path) -> Sweep:
     unknown = [k for k in layout_keys(layout) if rows and all(r.get(k) is None for r in rows)]
     if unknown:
         raise ValueError(f"{sweep}: the table layout names {unknown[0]}, which no job has (a typo in table:?)")
-    result = Sweep(rows, [j.name for j in jobs if j not in finished], axes, layout)
+    experiment = experiment_of(finished[0]) if finished else None
+    result = Sweep(rows, [j.name for j in jobs if j not in finished], axes, layout, experiment)
     cells = [tuple(str(r[k]) for k in result.identity) for r in rows]
     twice = {c for c in cells if cells.count(c) > 1}
     if twice:
         raise ValueError(f"{sweep}: more than one job scored the same cell {sorted(twice)[0]} "
                          f"({', '.join(result.identity)})")
     return result
+
+
+def experiment_of(job: Path) -> str | None:
+    """The job's `experiment` choice (table1, ...), or None for a sweep run without one."""
+    return OmegaConf.load(job / ".hydra" / "hydra.yaml").hydra.runtime.choices.get("experiment")
 
 
 def sweep_rows(sweep: Path) -> tuple[list[dict], list[str]]:
@@ -203,15 +217,37 @@ def pivot(rows: list[dict], row_keys: list[str], column_keys: list[str], identit
     return "\n".join(lines)
 
 
-def tables(result: Sweep) -> str:
-    """One pivoted markdown table per value combination of the layout's `tables` keys."""
+def show_paper(r: dict | None) -> str:
+    if r is None or r.get("paper_solve_rate") is None:
+        return "-"
+    return f"{100 * r['paper_solve_rate']:.1f}"
+
+
+def paper_part(part: list[dict], result: Sweep, held: bool) -> str:
+    """The paper's numbers for these cells as a table of the same layout, its source cited; or a
+    line saying why there are none (our rows are never mixed with the paper's). held: whether
+    paper_numbers.csv has any number for this experiment."""
+    sources = sorted({r["paper_source"] for r in part if r.get("paper_source")})
+    if not sources and held:
+        return "Paper: no number for these rows (the paper has no such rows: e.g. tiny_random, CPU-scale models)."
+    if not sources:
+        return (f"Paper: rlef/analysis/paper_numbers.csv holds no number for experiment {result.experiment} "
+                "(rlef/analysis/paper.py says why).")
+    return (f"Paper (solve rate in %, as printed in {'; '.join(sources)}; - where it has no number):\n\n"
+            + pivot(part, result.layout["rows"], result.layout["columns"], result.identity, fmt=show_paper))
+
+
+def tables(result: Sweep, held: bool = False) -> str:
+    """One pivoted markdown table per value combination of the layout's `tables` keys, each followed
+    by the paper's numbers for the same cells (held: see paper_part)."""
     layout, parts = result.layout, []
     for title in combos(result.rows, layout["tables"]):
         part = [r for r in result.rows if tuple(r[k] for k in layout["tables"]) == title]
         head = " ".join(map(str, title))
         what = "solve rate in %, 95% bootstrap CI over problems"
         parts.append((f"{head} ({what}):" if head else f"{what[0].upper()}{what[1:]}:") + "\n\n"
-                     + pivot(part, layout["rows"], layout["columns"], result.identity))
+                     + pivot(part, layout["rows"], layout["columns"], result.identity)
+                     + "\n\n" + paper_part(part, result, held))
     return "\n\n".join(parts)
 
 
@@ -231,7 +267,8 @@ def figure_series(result: Sweep) -> dict[str, dict[str, list[tuple]]]:
     return series
 
 
-def write(sweep: Path, target: Path) -> list[Path]:
+def write(sweep: Path, target: Path, paper: Path = PAPER_NUMBERS) -> list[Path]:
+    """table.csv / table.md (/ table.png) of the sweep; `paper`: the paper numbers to set beside it."""
     result = read_sweep(sweep)
     if result.layout["analysis"]:  # Fig. 3 / Fig. 4 right: from the episodes, not the solve rates
         from rlef.analysis.turns import write_analysis
@@ -239,7 +276,10 @@ def write(sweep: Path, target: Path) -> list[Path]:
         return write_analysis(sweep, target, result, result.layout["analysis"])
     if not result.rows:
         raise ValueError(f"{sweep}: no job has finished (none has metrics.json)")
-    body = tables(result)  # before any file is written: a layout that merges cells fails here
+    numbers = load(paper)
+    result = replace(result, rows=with_paper(result.rows, result.experiment, numbers))
+    # before any file is written: a layout that merges cells fails here
+    body = tables(result, held=any(n["experiment"] == result.experiment for n in numbers))
     rows = result.rows
     written = [write_csv(rows, target.with_suffix(".csv")), target.with_suffix(".md")]
     info = json.loads((sweep / rows[0]["job"] / "run_info.json").read_text())
@@ -253,7 +293,8 @@ def write(sweep: Path, target: Path) -> list[Path]:
         produced_by(target.name, [run_command(info), f"python -m rlef.analysis.table {sweep} {target}"], info)
         + f"\n{body}\n\n" + (f"Jobs without results (not finished): {', '.join(result.missing)}.\n\n"
                              if result.missing else "")
-        + figure + f"File: `{written[0].name}` (one row per {', '.join(result.identity[:-1])} and mode).\n")
+        + figure + f"File: `{written[0].name}` (one row per {', '.join(result.identity[:-1])} and mode; "
+        "the paper's number, where it has one, in paper_solve_rate and paper_source).\n")
     return written
 
 
