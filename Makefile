@@ -68,9 +68,12 @@ POLICY := $(CURDIR)/outputs/train/feedback_rlef_main/policy
 MAIN := results/feedback_use/main
 BANK := $(CURDIR)/outputs/probe/main/bank.jsonl
 SECTION9_BANK := $(CURDIR)/results/feedback_use/probe_bank_copy_heldout.jsonl
-# The copy warm start, unless it is already built; both feedback-use jobs start from it.
-BUILD_WARM = test -f $(WARM)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_copy \
-    hydra.run.dir=$(WARM_DIR)
+# $(call build_warm,<experiment>,<run dir>): a warm start, unless <run dir>/model is already built.
+build_warm = test -f $(CURDIR)/$(2)/model/config.json || $(BIN)/python src/run.py experiment=$(1) hydra.run.dir=$(2)
+# $(call keep_bank,<bank just built>,<committed bank>,<results dir>): say whether this run's bank equals the
+# committed one; keep it under <results dir> where it does not.
+keep_bank = cmp -s $(1) $(2) && echo "the bank equals $(2)" || \
+    { cp $(1) $(3)/probe_bank.jsonl; echo "the bank differs from $(2): kept as $(3)/probe_bank.jsonl"; }
 # $(call report_probes,<probe dir holding warm/ and rlef/>,<results dir>,<RLEF run dir>,<warm start dir>): the
 # paired difference, the bar's probe part, the training log, the probe files and the SFT losses under results/.
 define report_probes
@@ -82,15 +85,14 @@ for m in warm rlef; do mkdir -p $(2)/$$m && \
 cp $(4)/sft_loss.csv $(2)/warm/
 endef
 reproduce: setup
-	$(BUILD_WARM)
+	$(call build_warm,feedback_warm_copy,$(WARM_DIR))
 	$(BIN)/python src/run.py experiment=feedback_rlef_main
 	$(BIN)/python src/run.py experiment=feedback_probe_own_copy probe.bank=$(BANK) model.name_or_path=$(WARM) \
 	    hydra.run.dir=outputs/probe/main/warm
 	$(BIN)/python src/run.py experiment=feedback_probe_own_copy probe.bank=$(BANK) model.name_or_path=$(POLICY) \
 	    hydra.run.dir=outputs/probe/main/rlef
 	$(call report_probes,outputs/probe/main,$(MAIN),outputs/train/feedback_rlef_main,$(WARM_DIR))
-	cmp -s $(BANK) $(SECTION9_BANK) && echo "the bank equals section 9's ($(SECTION9_BANK))" || \
-	    { cp $(BANK) $(MAIN)/probe_bank.jsonl; echo "the bank differs from section 9's: kept as $(MAIN)/probe_bank.jsonl"; }
+	$(call keep_bank,$(BANK),$(SECTION9_BANK),$(MAIN))
 
 # The first main job (experiments/feedback_use.md, section 6; results/feedback_use/reproduce/): RLEF at
 # lr 1e-5 from the copy warm start, probed on constructed near misses of the held-out hidden-spec
@@ -98,7 +100,7 @@ reproduce: setup
 OLD_POLICY := $(CURDIR)/outputs/train/feedback_rlef_copy/policy
 REPRO := $(CURDIR)/results/feedback_use/reproduce
 reproduce-section6: setup
-	$(BUILD_WARM)
+	$(call build_warm,feedback_warm_copy,$(WARM_DIR))
 	$(BIN)/python src/run.py experiment=feedback_rlef_copy
 	$(BIN)/python src/run.py experiment=feedback_probe_near_miss model.name_or_path=$(WARM) \
 	    hydra.run.dir=outputs/probe/reproduce/warm
@@ -116,16 +118,14 @@ STATED_POLICY := $(CURDIR)/outputs/train/feedback_rlef_stated/policy
 STATED_RESULTS := results/feedback_use/own_hidden_stated
 STATED_BANK := $(CURDIR)/outputs/probe/own_hidden_stated/bank.jsonl
 reproduce-stated: setup
-	test -f $(STATED)/config.json || $(BIN)/python src/run.py experiment=feedback_warm_stated \
-	    hydra.run.dir=$(STATED_DIR)
+	$(call build_warm,feedback_warm_stated,$(STATED_DIR))
 	$(BIN)/python src/run.py experiment=feedback_rlef_stated
 	$(BIN)/python src/run.py experiment=feedback_probe_own_hidden probe.bank=$(STATED_BANK) \
 	    model.name_or_path=$(STATED) hydra.run.dir=outputs/probe/own_hidden_stated/warm
 	$(BIN)/python src/run.py experiment=feedback_probe_own_hidden probe.bank=$(STATED_BANK) \
 	    model.name_or_path=$(STATED_POLICY) hydra.run.dir=outputs/probe/own_hidden_stated/rlef
 	$(call report_probes,outputs/probe/own_hidden_stated,$(STATED_RESULTS),outputs/train/feedback_rlef_stated,$(STATED_DIR))
-	cmp -s $(STATED_BANK) $(CURDIR)/results/feedback_use/probe_bank_stated_hidden_test.jsonl && echo "same bank" || \
-	    { cp $(STATED_BANK) $(STATED_RESULTS)/probe_bank.jsonl; echo "a new bank: $(STATED_RESULTS)/probe_bank.jsonl"; }
+	$(call keep_bank,$(STATED_BANK),$(CURDIR)/results/feedback_use/probe_bank_stated_hidden_test.jsonl,$(STATED_RESULTS))
 
 # The earlier CPU-scale RLEF run on rlef_mini (experiments/rlef_cpu_scale.md): warm start, RLEF, 1@3.
 OLD_WARM := $(CURDIR)/outputs/sft/warm/model
