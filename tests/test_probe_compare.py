@@ -1,7 +1,8 @@
 """Paired probe comparison: B - A item by item on one bank, refused across banks."""
 import pytest
 
-from rlef.analysis.probe_compare import compare
+from rlef.analysis import probe_compare
+from rlef.analysis.probe_compare import compare, family_counts
 from rlef.provenance import write_csv
 
 FAMILIES = ("hs_yesno_text", "hs_index_list", "sort_numbers")
@@ -11,7 +12,8 @@ def probe_dir(path, success: dict, bank="bank-1\n"):
     """A probe run dir: items 0..5 in three families; success[condition] = per-item success rate."""
     rows = [{"temperature": 1.0, "item": i, "problem": f"p{i}", "family": FAMILIES[i % 3],
              "subset": "regular" if FAMILIES[i % 3] == "sort_numbers" else "hidden", "condition": c,
-             "success_rate": success[c][i], "ref_logprob_per_token": -1.0 + success[c][i]}
+             "success_rate": success[c][i], "ref_logprob_per_token": -1.0 + success[c][i],
+             "successes": int(4 * success[c][i]), "samples": 4}
             for i in range(6) for c in ("true", "random", "none")]
     write_csv(rows, path / "probe.csv")
     (path / "probe_bank.jsonl").write_text(bank)
@@ -53,3 +55,25 @@ def test_seeds_are_pooled_item_by_item_and_must_share_the_bank(tmp_path):
     other = probe_dir(tmp_path / "c", {"true": zero, "random": zero, "none": zero}, bank="bank-2\n")
     with pytest.raises(ValueError, match="different banks"):
         compare(runs["a1"], runs["b1"], resamples=200, more=[(runs["a2"], other)])
+
+
+def test_family_counts_sum_successes_per_family_arm_and_seed_and_land_beside_the_csv(tmp_path, monkeypatch):
+    zero = [0.0] * 6
+    a = probe_dir(tmp_path / "a", {"true": [0.5, 0, 0, 0.25, 0, 0], "random": zero, "none": zero})
+    b = probe_dir(tmp_path / "b", {"true": [1.0, 1.0, 0, 0.5, 0, 0], "random": [0, 0, 0, 0.5, 0, 0], "none": zero})
+    counts = {(c["family"], c["arm"], c["seed"], c["condition"]): (c["successes"], c["samples"])
+              for c in family_counts([(a, b), (b, a)])}
+    # items 0 and 3 are hs_yesno_text: 2 + 1 successes for A's true feedback, 4 + 2 for B's
+    assert counts[("hs_yesno_text", "a", 0, "true")] == (3, 8)
+    assert counts[("hs_yesno_text", "b", 0, "true")] == (6, 8)
+    assert counts[("hs_yesno_text", "b", 0, "random")] == (2, 8)
+    assert counts[("hs_index_list", "b", 0, "true")] == (4, 8)
+    assert counts[("hs_yesno_text", "a", 1, "true")] == (6, 8)  # the second pair has the arms swapped
+    target = tmp_path / "out" / "b_vs_a"
+    monkeypatch.setattr("sys.argv", ["probe_compare", str(a), str(b), str(target), "--seed", str(a), str(b),
+                                     "--resamples", "50"])
+    probe_compare.main()
+    rows = (tmp_path / "out" / "b_vs_a_families.csv").read_text().splitlines()
+    assert rows[0] == "temperature,family,arm,seed,condition,successes,samples" and len(rows) == 1 + 3 * 2 * 2 * 3
+    md = target.with_suffix(".md").read_text()
+    assert "| 1.00 | hs_yesno_text | 6/16 | 0/16 | 0/16 | 12/16 | 4/16 | 0/16 |" in md

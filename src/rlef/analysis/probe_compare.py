@@ -11,7 +11,10 @@ per token) and quantity (true, random, none, true - random, true - none), B - A 
 by item (the same failed first turn under the same condition), with a 95% CI that resamples
 families. The feedback-use claim is B - A of "true_minus_random" > 0: the trained policy gains
 more from the true feedback than from another problem's feedback than its start did.
-Writes <target>.csv and <target>.md (the command next to the numbers).
+Writes <target>.csv and <target>.md (the command next to the numbers), and <target>_families.csv: per
+temperature, family, arm, seed and condition, the second turns that passed (successes of samples),
+so a claim such as "B is ahead in every family" can be read off a committed file; the .md shows
+them summed over seeds.
 """
 from __future__ import annotations
 
@@ -72,22 +75,56 @@ def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0,
     return out
 
 
+def family_counts(pairs: list[tuple[Path, Path]]) -> list[dict]:
+    """Successes and samples per (temperature, family, arm, seed, condition), from each run's probe.csv."""
+    totals: dict[tuple, list[int]] = {}
+    for seed, pair in enumerate(pairs):
+        for arm, run_dir in zip("ab", pair):
+            for r in read_probe(run_dir)[0]:
+                t = totals.setdefault((-r["temperature"], r["family"], arm, seed, r["condition"]), [0, 0])
+                t[0] += int(r["successes"])
+                t[1] += int(r["samples"])
+    return [{"temperature": -k[0], "family": k[1], "arm": k[2], "seed": k[3], "condition": k[4],
+             "successes": s, "samples": n} for k, (s, n) in sorted(totals.items())]
+
+
+def family_table(counts: list[dict]) -> str:
+    """Markdown: a row per (temperature, family), A's and B's successes/samples per condition, summed over seeds."""
+    summed: dict[tuple, list[int]] = {}
+    for c in counts:
+        t = summed.setdefault((c["temperature"], c["family"], c["arm"], c["condition"]), [0, 0])
+        t[0] += c["successes"]
+        t[1] += c["samples"]
+    head = ["T", "family", *(f"{arm} {c}" for arm in "AB" for c in CONDITIONS)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for temperature, family in dict.fromkeys(k[:2] for k in summed):
+        cells = ["{}/{}".format(*summed.get((temperature, family, arm, c), ("-", "-")))
+                 for arm in "ab" for c in CONDITIONS]
+        lines.append(f"| {temperature:.2f} | {family} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = pair_parser(__doc__.splitlines()[0], "probe")
     parser.add_argument("--seed", nargs=2, type=Path, action="append", default=[], metavar=("A", "B"),
                         help="another seed's run directories of the same two arms (repeatable)")
     args = parser.parse_args()
-    rows = compare(args.run_a, args.run_b, args.resamples, more=[tuple(p) for p in args.seed])
+    pairs = [(args.run_a, args.run_b), *(tuple(p) for p in args.seed)]
+    rows = compare(args.run_a, args.run_b, args.resamples, more=pairs[1:])
+    counts = family_counts(pairs)
     for r in rows:
         if r["metric"] == "success_rate" and r["subset"] != "all":
             print(f"T={r['temperature']:.2f} {r['subset']:<7} {r['quantity']:<17} {r['a']:.3f} -> {r['b']:.3f} "
                   f"B - A {r['b_minus_a']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] ({r['items']} items)")
     csv_path = write_csv(rows, args.target.with_suffix(".csv"))
+    families_csv = write_csv(counts, args.target.with_name(args.target.name + "_families.csv"))
     command = "python -m rlef.analysis.probe_compare " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     md = args.target.with_suffix(".md")
     md.write_text(produced_by(args.target.name, [command]) +
-                  f"\nB - A item by item on one bank, 95% CI resampling families; file: `{csv_path.name}`.\n")
-    print("wrote", csv_path, md)
+                  f"\nB - A item by item on one bank, 95% CI resampling families; file: `{csv_path.name}`.\n"
+                  f"\nSecond turns that passed per family (successes/samples, summed over {len(pairs)} seed(s); "
+                  f"per seed: `{families_csv.name}`):\n\n" + family_table(counts))
+    print("wrote", csv_path, families_csv, md)
 
 
 if __name__ == "__main__":
