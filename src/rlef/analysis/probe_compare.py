@@ -77,7 +77,7 @@ def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0,
 
 def family_counts(pairs: list[tuple[Path, Path]]) -> list[dict]:
     """Successes and samples per (temperature, family, arm, seed, condition), from each run's probe.csv."""
-    totals: dict[tuple, list[int]] = {}
+    totals: dict[tuple, list[int]] = {}  # keyed on -temperature: sorted, the highest comes first, as in compare()
     for seed, pair in enumerate(pairs):
         for arm, run_dir in zip("ab", pair):
             for r in read_probe(run_dir)[0]:
