@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import shlex
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from rlef.analysis.compare import pair_parser
@@ -75,26 +76,29 @@ def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0,
     return out
 
 
+def _sum_counts(keyed: Iterable[tuple[tuple, dict]]) -> dict[tuple, list[int]]:
+    """key -> [successes, samples] summed over the rows given with that key."""
+    totals: dict[tuple, list[int]] = {}
+    for key, row in keyed:
+        t = totals.setdefault(key, [0, 0])
+        t[0] += int(row["successes"])
+        t[1] += int(row["samples"])
+    return totals
+
+
 def family_counts(pairs: list[tuple[Path, Path]]) -> list[dict]:
     """Successes and samples per (temperature, family, arm, seed, condition), from each run's probe.csv."""
-    totals: dict[tuple, list[int]] = {}  # keyed on -temperature: sorted, the highest comes first, as in compare()
-    for seed, pair in enumerate(pairs):
-        for arm, run_dir in zip("ab", pair):
-            for r in read_probe(run_dir)[0]:
-                t = totals.setdefault((-r["temperature"], r["family"], arm, seed, r["condition"]), [0, 0])
-                t[0] += int(r["successes"])
-                t[1] += int(r["samples"])
+    # keyed on -temperature: sorted, the highest comes first, as in compare()
+    totals = _sum_counts(((-r["temperature"], r["family"], arm, seed, r["condition"]), r)
+                         for seed, pair in enumerate(pairs) for arm, run_dir in zip("ab", pair)
+                         for r in read_probe(run_dir)[0])
     return [{"temperature": -k[0], "family": k[1], "arm": k[2], "seed": k[3], "condition": k[4],
              "successes": s, "samples": n} for k, (s, n) in sorted(totals.items())]
 
 
 def family_table(counts: list[dict]) -> str:
     """Markdown: a row per (temperature, family), A's and B's successes/samples per condition, summed over seeds."""
-    summed: dict[tuple, list[int]] = {}
-    for c in counts:
-        t = summed.setdefault((c["temperature"], c["family"], c["arm"], c["condition"]), [0, 0])
-        t[0] += c["successes"]
-        t[1] += c["samples"]
+    summed = _sum_counts(((c["temperature"], c["family"], c["arm"], c["condition"]), c) for c in counts)
     head = ["T", "family", *(f"{arm} {c}" for arm in "AB" for c in CONDITIONS)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for temperature, family in dict.fromkeys(k[:2] for k in summed):
