@@ -247,6 +247,23 @@ def test_the_error_recovery_table_has_a_row_per_arm_and_a_column_per_kind_that_o
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_runs_made_one_by_one_get_an_analysis_table_with_a_row_per_checkpoint(tmp_path):
+    """feedback_eval's runs: no `table:` block, one model choice, checkpoints apart by
+    model.name_or_path; --analysis tabulates their episodes with a row per checkpoint."""
+    for name in ("warm", "rlef"):
+        episodes_job(tmp_path / "evals", name, "execution", None)
+        (tmp_path / "evals" / name / ".hydra" / "overrides.yaml").write_text(
+            f"- experiment=feedback_eval\n- model.name_or_path=/ckpt/{name}\n")
+    csv_path, md, png = write(tmp_path / "evals", tmp_path / "t", analysis="chrf")
+    with csv_path.open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["model.name_or_path"], r["transition"]) for r in rows] == [
+        ("/ckpt/rlef", "1->2"), ("/ckpt/rlef", "2->3"), ("/ckpt/warm", "1->2"), ("/ckpt/warm", "2->3")]
+    text = md.read_text()
+    assert "| model | model.name_or_path | 1->2 | 2->3 |" in text and "| rlef_8b_no_feedback | /ckpt/warm |" in text
+    assert f"python -m rlef.analysis.table {tmp_path / 'evals'} {tmp_path / 't'} --analysis chrf" in text
+
+
 def test_an_analysis_of_an_unfinished_sweep_is_refused_naming_the_job(tmp_path):
     episodes_job(tmp_path / "s", "0", "execution", ERROR_RECOVERY)
     episodes_job(tmp_path / "s", "1", "random", ERROR_RECOVERY, finished=False)

@@ -23,7 +23,9 @@ block the layout is Table 1's (DEFAULT_LAYOUT: models down, split x metric acros
 mode), which table1 and private_feedback use.
 
 A layout naming an `analysis` (error_recovery, chrf: paper Fig. 3 and Fig. 4 right) hands the sweep to
-rlef.analysis.turns, which tabulates the jobs' episodes instead of their solve rates.
+rlef.analysis.turns, which tabulates the jobs' episodes instead of their solve rates. `--analysis`
+does the same for evaluations run one by one (hydra.run.dir=<folder>/<name> each, as
+experiment=feedback_eval's are): a row per model and per override the runs differ in.
 
 The paper's own numbers go in separate columns: table.csv's paper_solve_rate (a fraction, like
 solve_rate) and paper_source (arXiv version and table), and under each markdown table a second one
@@ -135,9 +137,10 @@ def layout_keys(layout: dict) -> list[str]:
     return [k for k in dict.fromkeys(keys) if k is not None]
 
 
-def read_sweep(sweep: Path) -> Sweep:
+def read_sweep(sweep: Path, analysis: str | None = None) -> Sweep:
     """Every finished job's rows, keyed by the sweep keys that vary between the jobs (each job's
-    overrides) and by those the layout names; one job per identity, or a ValueError."""
+    overrides) and by those the layout names; one job per identity, or a ValueError. `analysis`:
+    tabulate that per-turn analysis whatever the jobs' `table:` block says (analysis_layout)."""
     jobs = sorted((p for p in sweep.iterdir() if (p / ".hydra").is_dir()), key=lambda p: (len(p.name), p.name))
     if not jobs:
         raise ValueError(f"{sweep} holds no sweep jobs (no <job>/.hydra): pass the multirun/<date> directory")
@@ -145,6 +148,8 @@ def read_sweep(sweep: Path) -> Sweep:
     layout = layout_of(finished[0]) if finished else DEFAULT_LAYOUT
     typed = [overrides(j) for j in jobs]
     swept = [k for k in dict.fromkeys(k for o in typed for k in o) if len({o.get(k) for o in typed}) > 1]
+    if analysis:
+        layout = analysis_layout(analysis, swept)
     axes = [k for k in dict.fromkeys([*swept, *layout_keys(layout)]) if k not in CARRIED and k not in RESULT_KEYS]
     rows = [row for job in finished for row in job_rows(job, axes)]
     unknown = [k for k in layout_keys(layout) if rows and all(r.get(k) is None for r in rows)]
@@ -158,6 +163,14 @@ def read_sweep(sweep: Path) -> Sweep:
         raise ValueError(f"{sweep}: more than one job scored the same cell {sorted(twice)[0]} "
                          f"({', '.join(result.identity)})")
     return result
+
+
+def analysis_layout(analysis: str, swept: list[str]) -> dict:
+    """Fig. 3 / Fig. 4 right of evaluations run without an analysis sweep (feedback_eval's runs,
+    each with its own hydra.run.dir under one folder): a table per split, a row per model and per
+    key the runs' overrides differ in (model.name_or_path for checkpoints of one model choice)."""
+    return {**DEFAULT_LAYOUT, "analysis": analysis, "tables": ["split"], "rows": _own(["model", *swept]),
+            "columns": []}
 
 
 def experiment_of(job: Path) -> str | None:
@@ -267,13 +280,15 @@ def figure_series(result: Sweep) -> dict[str, dict[str, list[tuple]]]:
     return series
 
 
-def write(sweep: Path, target: Path, paper: Path = PAPER_NUMBERS) -> list[Path]:
-    """table.csv / table.md (/ table.png) of the sweep; `paper`: the paper numbers to set beside it."""
-    result = read_sweep(sweep)
+def write(sweep: Path, target: Path, paper: Path = PAPER_NUMBERS, analysis: str | None = None) -> list[Path]:
+    """table.csv / table.md (/ table.png) of the sweep; `paper`: the paper numbers to set beside it;
+    `analysis`: that per-turn analysis of the jobs' episodes, whatever their `table:` block says."""
+    result = read_sweep(sweep, analysis)
     if result.layout["analysis"]:  # Fig. 3 / Fig. 4 right: from the episodes, not the solve rates
         from rlef.analysis.turns import write_analysis
 
-        return write_analysis(sweep, target, result, result.layout["analysis"])
+        command = f"python -m rlef.analysis.table {sweep} {target}" + (f" --analysis {analysis}" if analysis else "")
+        return write_analysis(sweep, target, result, result.layout["analysis"], command)
     if not result.rows:
         raise ValueError(f"{sweep}: no job has finished (none has metrics.json)")
     numbers = load(paper)
@@ -302,8 +317,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", type=Path, help="the multirun/<date> directory of the sweep")
     parser.add_argument("target", type=Path, help="results/<name> (no extension)")
+    parser.add_argument("--analysis", choices=["error_recovery", "chrf"],
+                        help="tabulate this per-turn analysis of the jobs' multi-turn episodes (paper Fig. 3, "
+                             "Fig. 4 right) instead of what their `table:` block says; for evaluations run "
+                             "one by one into sibling folders, a row per model and per differing override")
     args = parser.parse_args()
-    for path in write(args.sweep, args.target):
+    for path in write(args.sweep, args.target, analysis=args.analysis):
         print("wrote", path)
 
 

@@ -200,8 +200,9 @@ def figure(rows: list[dict], layout: dict, analysis: str, png: Path) -> Path:
     return grouped_bars(panels, len(listed), x_label[column], f"{png.stem} ({caption})", png)
 
 
-def write_analysis(sweep: Path, target: Path, result, analysis: str) -> list[Path]:
-    """<target>.csv (every job x kind or transition), <target>.md and <target>.png."""
+def write_analysis(sweep: Path, target: Path, result, analysis: str, command: str) -> list[Path]:
+    """<target>.csv (every job x kind or transition), <target>.md and <target>.png; `command`: the
+    table step's own command line, for the .md."""
     if analysis not in ANALYSES:
         raise ValueError(f"{sweep}: table.analysis must be one of {ANALYSES}, got {analysis!r}")
     if result.missing:
@@ -218,7 +219,7 @@ def write_analysis(sweep: Path, target: Path, result, analysis: str) -> list[Pat
     info = json.loads((sweep / rows[0]["job"] / "run_info.json").read_text())
     column = MEASURES[analysis][0]
     written[1].write_text(
-        produced_by(target.name, [run_command(info), f"python -m rlef.analysis.table {sweep} {target}"], info)
+        produced_by(target.name, [run_command(info), command], info)
         + f"\n{body}\n\nFigure: `{written[2].name}`.\n\nFile: `{written[0].name}` (one row per "
         f"{', '.join(keys)} and {column}). Paper numbers: none; the repo holds none (experiments/table1.md).\n")
     return written
