@@ -314,10 +314,12 @@ def write(sweep: Path, target: Path, paper: Path = PAPER_NUMBERS, analysis: str 
 
 
 def main() -> None:
+    from rlef.analysis.turns import ANALYSES
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", type=Path, help="the multirun/<date> directory of the sweep")
     parser.add_argument("target", type=Path, help="results/<name> (no extension)")
-    parser.add_argument("--analysis", choices=["error_recovery", "chrf"],
+    parser.add_argument("--analysis", choices=ANALYSES,
                         help="tabulate this per-turn analysis of the jobs' multi-turn episodes (paper Fig. 3, "
                              "Fig. 4 right) instead of what their `table:` block says; for evaluations run "
                              "one by one into sibling folders, a row per model and per differing override")
