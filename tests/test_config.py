@@ -22,6 +22,17 @@ def test_every_experiment_composes_and_resolves(experiment):
     assert cfg.task
 
 
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_an_experiment_that_names_its_own_model_loads_it(experiment):
+    """The embedded GGUF kind ignores name_or_path (rlef.models refuses a directory there): an
+    experiment pointing at a warm start or policy must say model.kind=hf."""
+    from omegaconf import OmegaConf
+
+    model = OmegaConf.to_container(compose_with(f"experiment={experiment}").model, resolve=False)
+    if model["kind"] == "smollm2_gguf":
+        assert model["name_or_path"] == compose_with("model=smollm2_135m").model.name_or_path
+
+
 @pytest.mark.parametrize("model", sorted(p.stem for p in (CONF / "model").glob("*.yaml")))
 def test_every_model_config_composes(model):
     cfg = compose_with(f"model={model}")

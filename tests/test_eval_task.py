@@ -84,6 +84,19 @@ def test_a_missing_model_directory_is_named_in_one_clear_error(tmp_path):
     assert "Repo id" not in out.stderr
 
 
+def test_a_directory_given_to_the_embedded_gguf_model_is_refused_not_replaced_by_the_base_model(tmp_path):
+    """model.kind=smollm2_gguf ignores name_or_path: a checkpoint there would be evaluated as the base."""
+    from omegaconf import OmegaConf
+
+    from rlef.errors import BadInput
+    from rlef.models import load_model, load_tokenizer
+
+    cfg = OmegaConf.create({"kind": "smollm2_gguf", "name_or_path": str(tmp_path), "dtype": "float32", "attn": "sdpa"})
+    for load in (load_tokenizer, lambda c: load_model(c, None)):
+        with pytest.raises(BadInput, match=f"name_or_path={tmp_path} is a directory.*set model.kind=hf"):
+            load(cfg)
+
+
 def test_hub_ids_and_existing_directories_pass_through(tmp_path):
     from rlef.models import hf_source
 

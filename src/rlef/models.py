@@ -83,16 +83,29 @@ def attention_settings(dtype: str, attn: str) -> tuple[torch.dtype, str]:
     return getattr(torch, dtype), attn
 
 
+def _is_path(name_or_path: str) -> bool:
+    """A local path rather than a hub id or the embedded model's name."""
+    return os.path.isabs(name_or_path) or name_or_path.startswith((".", "~"))
+
+
 def hf_source(name_or_path: str) -> str:
     """A hub id or a local directory. A path that names no directory fails here, with the path,
     rather than in the hub client as a malformed repo id."""
-    if os.path.isabs(name_or_path) or name_or_path.startswith((".", "~")):
+    if _is_path(name_or_path):
         path = Path(name_or_path).expanduser()
         if not path.is_dir():
             raise FileNotFoundError(f"model.name_or_path={name_or_path}: no such directory (a training run "
                                     "writes policy_best/ at its first validation and policy/ at its end)")
         return str(path)
     return name_or_path
+
+
+def _check_source(model_cfg) -> None:
+    """model.kind=smollm2_gguf loads the embedded GGUF whatever model.name_or_path says: a directory
+    there (a warm start, a trained policy) would be silently replaced by the base model."""
+    if model_cfg.kind == "smollm2_gguf" and _is_path(str(model_cfg.name_or_path)):
+        raise BadInput(f"model.name_or_path={model_cfg.name_or_path} is a directory, but model.kind=smollm2_gguf "
+                       "loads the embedded SmolLM2 GGUF and ignores it: set model.kind=hf to load the directory")
 
 
 def _needs_weights(model_cfg) -> None:
@@ -104,6 +117,7 @@ def _needs_weights(model_cfg) -> None:
 
 def load_tokenizer(model_cfg):
     _needs_weights(model_cfg)
+    _check_source(model_cfg)
     source = {"smollm2_gguf": lambda: smollm2_dir(), "tiny_random": lambda: smollm2_dir(),
               "hf": lambda: hf_source(model_cfg.name_or_path)}[model_cfg.kind]()
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -149,6 +163,7 @@ def load_model(model_cfg, tokenizer, device: torch.device | str | None = None):
     """The policy LM for `model_cfg` (one of conf/model/*.yaml), on `device` (default: the GPU
     when there is one). Lightning moves the training module itself; eval and sft use this."""
     _needs_weights(model_cfg)
+    _check_source(model_cfg)
     if model_cfg.kind == "tiny_random":
         model = tiny_random_llama(len(tokenizer), model_cfg.get("seed", 0), model_cfg.get("head_dim", 16),
                                   model_cfg.get("max_position_embeddings", 4096))
