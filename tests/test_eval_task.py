@@ -93,7 +93,7 @@ def test_a_directory_given_to_the_embedded_gguf_model_is_refused_not_replaced_by
 
     cfg = OmegaConf.create({"kind": "smollm2_gguf", "name_or_path": str(tmp_path), "dtype": "float32", "attn": "sdpa"})
     for load in (load_tokenizer, lambda c: load_model(c, None)):
-        with pytest.raises(BadInput, match=f"name_or_path={tmp_path} is a directory.*set model.kind=hf"):
+        with pytest.raises(BadInput, match=f"name_or_path={tmp_path} is a local path.*set model.kind=hf"):
             load(cfg)
 
 

@@ -104,7 +104,7 @@ def _check_source(model_cfg) -> None:
     """model.kind=smollm2_gguf loads the embedded GGUF whatever model.name_or_path says: a directory
     there (a warm start, a trained policy) would be silently replaced by the base model."""
     if model_cfg.kind == "smollm2_gguf" and _is_path(str(model_cfg.get("name_or_path") or "")):
-        raise BadInput(f"model.name_or_path={model_cfg.name_or_path} is a directory, but model.kind=smollm2_gguf "
+        raise BadInput(f"model.name_or_path={model_cfg.name_or_path} is a local path, but model.kind=smollm2_gguf "
                        "loads the embedded SmolLM2 GGUF and ignores it: set model.kind=hf to load the directory")
 
 
