@@ -145,11 +145,12 @@ def read_sweep(sweep: Path, analysis: str | None = None) -> Sweep:
     if not jobs:
         raise ValueError(f"{sweep} holds no sweep jobs (no <job>/.hydra): pass the multirun/<date> directory")
     finished = [j for j in jobs if (j / "metrics.json").is_file()]
-    layout = layout_of(finished[0]) if finished else DEFAULT_LAYOUT
     typed = [overrides(j) for j in jobs]
     swept = [k for k in dict.fromkeys(k for o in typed for k in o) if len({o.get(k) for o in typed}) > 1]
     if analysis:
         layout = analysis_layout(analysis, swept)
+    else:
+        layout = layout_of(finished[0]) if finished else DEFAULT_LAYOUT
     axes = [k for k in dict.fromkeys([*swept, *layout_keys(layout)]) if k not in CARRIED and k not in RESULT_KEYS]
     rows = [row for job in finished for row in job_rows(job, axes)]
     unknown = [k for k in layout_keys(layout) if rows and all(r.get(k) is None for r in rows)]
