@@ -1,5 +1,6 @@
 """results/ files come from run directories, with their command written next to them."""
 import csv
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -114,6 +115,23 @@ def test_feedback_use_counts_recoveries_and_repeated_code_per_iteration(tmp_path
     assert float(rows[0]["recovery_rate"]) == 0.5 and float(rows[0]["same_code_turn2"]) == 0.5
     assert 0 < float(rows[0]["chrf_turn1_2"]) < 100  # mean of an identical pair (100) and a changed one
     assert rows[1]["same_code_turn2"] == "" and rows[1]["chrf_turn1_2"] == ""
+
+
+def test_the_feedback_csv_per_family_pools_a_familys_episodes_over_all_iterations(tmp_path):
+    """Which kinds of problem the reading was rewarded on: one row per family, iterations pooled."""
+    sub = Problem("sub/00", "rlef_mini", "Print a-b.", (Test("3 2\n", "1\n"),), (Test("5 5\n", "0\n"),),
+                  family="subtracting")
+    recovered = episode([("print(1)", ("WRONG_OUTPUT",)), ("print(3)", ("PASSED",))], ("PASSED",))
+    stuck = episode([("print(1)", ("WRONG_OUTPUT",))] * 3, ("WRONG_OUTPUT",))
+    run = training_run(tmp_path / "run", {(0, 0): [recovered, dataclasses.replace(stuck, problem=sub)],
+                                          (1, 0): [stuck, dataclasses.replace(recovered, problem=sub)],
+                                          (1, 1): [dataclasses.replace(stuck, problem=sub)]})
+    written = collect(run, tmp_path / "results" / "train_f")
+    with written[3].open() as f:
+        rows = {r["family"]: r for r in csv.DictReader(f)}
+    assert written[3].name == "train_f_feedback_families.csv" and "train_f_feedback_families.csv" in written[1].read_text()
+    assert [(r["episodes"], r["failed_turn1"], r["recovered"]) for r in rows.values()] == [("2", "2", "1"), ("3", "3", "1")]
+    assert list(rows) == ["adding", "subtracting"] and float(rows["subtracting"]["recovery_rate"]) == pytest.approx(1 / 3)
 
 
 def test_a_single_turn_run_has_no_feedback_to_use(tmp_path):

@@ -8,7 +8,9 @@ produced them), so every committed number has its command next to it. A training
 (task=train, target results/<experiment>/<run>/train) gives <target>_iterations.csv (one row
 per iteration), <target>_feedback.csv (per iteration, from the rollouts: how the episodes whose
 first turn failed the public tests used the feedback; each episode's facts are rlef.evaluation's, as
-task=eval's metrics.json counts them) and <target>.md, which also records the checkpoint selected on
+task=eval's metrics.json counts them), <target>_feedback_families.csv (the same counts per problem
+family over the whole run: which kinds of problem the reward for reading the feedback came from) and
+<target>.md, which also records the checkpoint selected on
 valid. results/README.md describes the layout.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from rlef.provenance import produced_by, run_command, write_csv
 
 
-def _feedback_row(iteration: int, episodes: list[dict]) -> dict:
+def _feedback_row(key: dict, episodes: list[dict]) -> dict:
     """One iteration's row. Training rollouts are samples.jsonl's records (rlef.rollout.episode_record
     writes both), so each episode's facts are rlef.evaluation's, as metrics.json's Fig. 3/4 counts:
     episodes: the scored ones (infra errors left out); failed_turn1: those whose turn-1 kind
@@ -35,21 +37,33 @@ def _feedback_row(iteration: int, episodes: list[dict]) -> dict:
     failed = [(e, errors) for e in scored if len(e["turns"]) > 1 and (errors := turn_errors(e)).first != "passed"]
     recovered = sum(errors.fixed_at is not None for _, errors in failed)
     pairs = [compared[1] for compared in (successive_chrf(e) for e, _ in failed) if 1 in compared]  # (chrF, unchanged)
-    return {"iteration": iteration, "episodes": len(scored), "failed_turn1": len(failed), "recovered": recovered,
+    return {**key, "episodes": len(scored), "failed_turn1": len(failed), "recovered": recovered,
             "recovery_rate": recovered / len(failed) if failed else "",
             "same_code_turn2": sum(same for _, same in pairs) / len(pairs) if pairs else "",
             "chrf_turn1_2": sum(score for score, _ in pairs) / len(pairs) if pairs else ""}
 
 
-def feedback_use(rollouts: Path, out: Path) -> Path:
-    """Per iteration: episodes whose turn 1 failed the public tests and went on, how many passed
-    them at a later turn, and how much turn 2's code differs from turn 1's (chrF, exact repeats)."""
+def _rollouts(rollouts: Path) -> dict[int, list[dict]]:
     by_iteration: dict[int, list[dict]] = {}
     for path in sorted(rollouts.glob("iter*_rank*.jsonl")):
         iteration = int(re.match(r"iter(\d+)_", path.name).group(1))
         by_iteration.setdefault(iteration, []).extend(json.loads(line) for line in path.read_text().splitlines())
-    rows = [_feedback_row(i, episodes) for i, episodes in sorted(by_iteration.items())]
-    return write_csv(rows, out, list(_feedback_row(0, [])))
+    return by_iteration
+
+
+def feedback_use(rollouts: Path, out: Path) -> list[Path]:
+    """Per iteration, and per family over all iterations: episodes whose turn 1 failed the public
+    tests and went on, how many passed them at a later turn, and how much turn 2's code differs from
+    turn 1's (chrF, exact repeats). Writes <out> and <out stem>_families.csv."""
+    by_iteration = _rollouts(rollouts)
+    rows = [_feedback_row({"iteration": i}, episodes) for i, episodes in sorted(by_iteration.items())]
+    by_family: dict[str, list[dict]] = {}
+    for episode in (e for episodes in by_iteration.values() for e in episodes):
+        by_family.setdefault(episode.get("family") or "", []).append(episode)
+    family_rows = [_feedback_row({"family": f}, episodes) for f, episodes in sorted(by_family.items())]
+    families = out.with_name(f"{out.stem}_families.csv")
+    return [write_csv(rows, out, list(_feedback_row({"iteration": 0}, []))),
+            write_csv(family_rows, families, list(_feedback_row({"family": ""}, [])))]
 
 
 def collect_train(run_dir: Path, target: Path) -> list[Path]:
@@ -58,7 +72,7 @@ def collect_train(run_dir: Path, target: Path) -> list[Path]:
     written = [target.parent / f"{target.name}_iterations.csv", target.with_suffix(".md")]
     shutil.copyfile(run_dir / "iterations.csv", written[0])
     if (run_dir / "rollouts").is_dir():
-        written.append(feedback_use(run_dir / "rollouts", target.parent / f"{target.name}_feedback.csv"))
+        written.extend(feedback_use(run_dir / "rollouts", target.parent / f"{target.name}_feedback.csv"))
     history = run_dir / "run_history.jsonl"
     starts = [json.loads(line) for line in history.read_text().splitlines()] if history.is_file() else []
     restarts = "".join(f"- {s['started']}: `{run_command(s)}` (git {s['git_sha'][:10]})\n" for s in starts)
@@ -68,8 +82,8 @@ def collect_train(run_dir: Path, target: Path) -> list[Path]:
         produced_by(target.name, [run_command(info)], info) +
         f"Checkpoint selected on valid (policy_best/selection.json): `{selected}`.\n"
         + (f"\nEvery start of the run (resumes included):\n\n{restarts}\n" if restarts else "") +
-        f"Files: {', '.join(f'`{w.name}`' for w in written if w.suffix == '.csv')} (one row per iteration); "
-        "the run directory also had rollouts/ with every episode of every iteration.\n")
+        f"Files: {', '.join(f'`{w.name}`' for w in written if w.suffix == '.csv')} (one row per iteration, "
+        "or per family over the run); the run directory also had rollouts/ with every episode of every iteration.\n")
     return written
 
 
