@@ -10,8 +10,7 @@ per iteration), <target>_feedback.csv (per iteration, from the rollouts: how the
 first turn failed the public tests used the feedback; each episode's facts are rlef.evaluation's, as
 task=eval's metrics.json counts them), <target>_feedback_families.csv (the same counts per problem
 family over the whole run: which kinds of problem the reward for reading the feedback came from) and
-<target>.md, which also records the checkpoint selected on
-valid. results/README.md describes the layout.
+<target>.md, which also records the checkpoint selected on valid. results/README.md describes the layout.
 """
 from __future__ import annotations
 
@@ -25,8 +24,9 @@ from rlef.provenance import produced_by, run_command, write_csv
 
 
 def _feedback_row(key: dict, episodes: list[dict]) -> dict:
-    """One iteration's row. Training rollouts are samples.jsonl's records (rlef.rollout.episode_record
-    writes both), so each episode's facts are rlef.evaluation's, as metrics.json's Fig. 3/4 counts:
+    """One row (key: its iteration or its family). Training rollouts are samples.jsonl's records
+    (rlef.rollout.episode_record writes both), so each episode's facts are rlef.evaluation's, as
+    metrics.json's Fig. 3/4 counts:
     episodes: the scored ones (infra errors left out); failed_turn1: those whose turn-1 kind
     (turn_errors) is not passed and that went on to a turn 2 (a single-turn run gives no feedback to
     use: none); recovered: of those, the ones a later turn fixed on the public tests; same_code_turn2
