@@ -14,10 +14,12 @@ SHIPPED_MINI = Path(__file__).parent / "rlef_mini.jsonl.gz"
 SHIPPED_HIDDEN = Path(__file__).parent / "rlef_hidden.jsonl.gz"  # hidden-spec families
 SHIPPED_COPY = Path(__file__).parent / "rlef_copy.jsonl.gz"  # copy families (train kinds, fresh literals)
 SHIPPED_STATED = Path(__file__).parent / "rlef_stated.jsonl.gz"  # stated families (held-out computations, SFT)
+SHIPPED_INFERRED = Path(__file__).parent / "rlef_inferred.jsonl.gz"  # drill families (inferred kinds, dialogues)
 # data.name -> the bundled files it reads (rlef_mix: both, e.g. to train on both train splits)
 BUNDLED = {"rlef_mini": (SHIPPED_MINI,), "rlef_hidden": (SHIPPED_HIDDEN,), "rlef_mix": (SHIPPED_MINI, SHIPPED_HIDDEN),
            "rlef_copy": (SHIPPED_COPY,), "rlef_hidden_copy": (SHIPPED_HIDDEN, SHIPPED_COPY),
-           "rlef_stated": (SHIPPED_STATED,), "rlef_mix_stated": (SHIPPED_MINI, SHIPPED_HIDDEN, SHIPPED_STATED)}
+           "rlef_stated": (SHIPPED_STATED,), "rlef_mix_stated": (SHIPPED_MINI, SHIPPED_HIDDEN, SHIPPED_STATED),
+           "rlef_inferred": (SHIPPED_INFERRED,), "rlef_inferred_copy": (SHIPPED_INFERRED, SHIPPED_COPY)}
 TEST_ONLY = ("humaneval", "humaneval_plus", "mbpp_plus")  # transfer benchmarks: evaluated, never trained on
 
 __all__ = ["SPLITS", "Problem", "Test", "load_problems", "problems_for_iteration"]

@@ -14,6 +14,7 @@ policy learned its train problems or their families.
     python src/run.py task=build_mini build_mini.benchmark=rlef_hidden   # rlef_hidden.jsonl.gz
     python src/run.py task=build_mini build_mini.benchmark=rlef_copy build_mini.variants=40 build_mini.heldout=8
     python src/run.py task=build_mini build_mini.benchmark=rlef_stated build_mini.variants=12 build_mini.heldout=0
+    python src/run.py task=build_mini build_mini.benchmark=rlef_inferred build_mini.variants=16 build_mini.heldout=0
 
 rlef_hidden (families_hidden.py) is built the same way, from its own registry, with two
 differences: each family's split is fixed by its kind of open detail, and the statement shows
@@ -32,8 +33,16 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from rlef.data import SHIPPED_COPY, SHIPPED_HIDDEN, SHIPPED_MINI, SHIPPED_STATED
-from rlef.data.mini import COPY_FAMILIES, FAMILIES, HIDDEN_FAMILIES, STATED_FAMILIES, Family, Variant
+from rlef.data import SHIPPED_COPY, SHIPPED_HIDDEN, SHIPPED_INFERRED, SHIPPED_MINI, SHIPPED_STATED
+from rlef.data.mini import (
+    COPY_FAMILIES,
+    DRILL_FAMILIES,
+    FAMILIES,
+    HIDDEN_FAMILIES,
+    STATED_FAMILIES,
+    Family,
+    Variant,
+)
 from rlef.data.problem import Test
 from rlef.execution.executor import Executor
 from rlef.execution.types import Job, Limits, Verdict
@@ -41,7 +50,8 @@ from rlef.execution.types import Job, Limits, Verdict
 log = logging.getLogger(__name__)
 SHIPPED = SHIPPED_MINI
 BENCHMARKS = {"rlef_mini": (FAMILIES, SHIPPED_MINI), "rlef_hidden": (HIDDEN_FAMILIES, SHIPPED_HIDDEN),
-              "rlef_copy": (COPY_FAMILIES, SHIPPED_COPY), "rlef_stated": (STATED_FAMILIES, SHIPPED_STATED)}
+              "rlef_copy": (COPY_FAMILIES, SHIPPED_COPY), "rlef_stated": (STATED_FAMILIES, SHIPPED_STATED),
+              "rlef_inferred": (DRILL_FAMILIES, SHIPPED_INFERRED)}
 TIME_LIMIT_S = 2  # ours: small problems; short limits keep CPU-scale rollouts fast
 MEMORY_LIMIT_BYTES = 256 << 20
 

@@ -93,6 +93,9 @@ COPY_FAMILIES: dict[str, Family] = {}
 # The stated families (families_stated.py), shipped as rlef_stated.jsonl.gz: single-turn SFT problems
 # with the held-out kinds' computations, their detail stated, and plain-default anchors.
 STATED_FAMILIES: dict[str, Family] = {}
+# The drill families (families_drill.py), shipped as rlef_inferred.jsonl.gz: the inferred train kinds
+# of rlef_hidden, every (statement, option) pair once, material for repair dialogues.
+DRILL_FAMILIES: dict[str, Family] = {}
 
 
 def _registrar(registry: dict[str, Family], name: str, category: str, difficulty: int, **hidden):
@@ -102,7 +105,7 @@ def _registrar(registry: dict[str, Family], name: str, category: str, difficulty
         raise ValueError(f"family {name}: difficulty must be 1, 2 or 3")
 
     def register(build: Callable[[random.Random], Variant]) -> Callable[[random.Random], Variant]:
-        if any(name in r for r in (FAMILIES, HIDDEN_FAMILIES, COPY_FAMILIES, STATED_FAMILIES)):
+        if any(name in r for r in (FAMILIES, HIDDEN_FAMILIES, COPY_FAMILIES, STATED_FAMILIES, DRILL_FAMILIES)):
             raise ValueError(f"family {name} registered twice")
         registry[name] = Family(name, category, difficulty, build, **hidden)
         return build
