@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from rlef.data import Problem
-from rlef.data.mini import COPY_FAMILIES, HIDDEN_FAMILIES
+from rlef.data.mini import COPY_FAMILIES, DRILL_FAMILIES, HIDDEN_FAMILIES
 from rlef.evaluation import chrf, cluster_bootstrap
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
@@ -171,9 +171,9 @@ def reply_logprobs(model, examples: Sequence[tuple[list[int], list[int]]], pad_i
     return out
 
 def subset_of(family: str) -> str:
-    """"hidden" for the hidden-spec families (rlef_hidden's and the copy families, whose literal only
-    the feedback shows), "regular" for every other problem."""
-    return "hidden" if family in HIDDEN_FAMILIES or family in COPY_FAMILIES else "regular"
+    """"hidden" for the hidden-spec families (rlef_hidden's, the copy and the drill families, whose option
+    only the feedback shows), "regular" for every other problem."""
+    return "hidden" if any(family in r for r in (HIDDEN_FAMILIES, COPY_FAMILIES, DRILL_FAMILIES)) else "regular"
 
 
 METRICS = ("success_rate", "ref_logprob_per_token")  # per bank item and condition, in probe.csv
