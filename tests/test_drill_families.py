@@ -7,7 +7,7 @@ import pytest
 
 from rlef.data import SHIPPED_HIDDEN, SHIPPED_INFERRED
 from rlef.data.mini import DRILL_FAMILIES, HIDDEN_FAMILIES
-from rlef.data.mini.families_drill import INFERRED_KINDS
+from rlef.data.mini.families_drill import INFERRED_KINDS, drill_name
 from rlef.tasks.build_mini import build_rows
 
 # The command of the shipped file (families_drill.py's docstring).
@@ -25,9 +25,9 @@ def rows():
 
 
 def test_drill_families_are_the_inferred_train_kinds_under_new_names():
-    assert sorted(DRILL_FAMILIES) == sorted("drill_" + k.removeprefix("hs_") for k in INFERRED_KINDS)
+    assert sorted(DRILL_FAMILIES) == sorted(map(drill_name, INFERRED_KINDS))
     for kind in INFERRED_KINDS:
-        source, drill = HIDDEN_FAMILIES[kind], DRILL_FAMILIES["drill_" + kind.removeprefix("hs_")]
+        source, drill = HIDDEN_FAMILIES[kind], DRILL_FAMILIES[drill_name(kind)]
         assert source.split == "train" and drill.split == "train"
         assert (drill.detail, drill.options, drill.build) == (source.detail, source.options, source.build)
     assert {fam.detail for fam in DRILL_FAMILIES.values()} == {"inclusive or exclusive bound", "count header",
@@ -48,7 +48,8 @@ def test_every_statement_comes_with_every_option(rows):
 def test_the_statements_are_rlef_hidden_train_statements_of_the_same_kinds(rows):
     hidden = {(r["family"], r["description"]) for r in _rows(SHIPPED_HIDDEN)
               if r["family"] in INFERRED_KINDS and r["split"] == "train"}
-    drill = {("hs_" + r["family"].removeprefix("drill_"), r["description"]) for r in rows}
+    kind_of = {drill_name(kind): kind for kind in INFERRED_KINDS}
+    drill = {(kind_of[r["family"]], r["description"]) for r in rows}
     assert hidden <= drill
     assert not {r["name"] for r in rows} & {r["name"] for r in _rows(SHIPPED_HIDDEN)}
 

@@ -16,13 +16,16 @@ Shipped as rlef_inferred.jsonl.gz:
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rlef.data.mini import families_hidden  # noqa: F401  registers HIDDEN_FAMILIES, read below
-from rlef.data.mini.registry import DRILL_FAMILIES, HIDDEN_FAMILIES
+from rlef.data.mini.registry import HIDDEN_FAMILIES, drill_family
 
 INFERRED_KINDS = ("hs_bound_count", "hs_count_header", "hs_order_filter", "hs_precision_mean")
 
-for _name in INFERRED_KINDS:
-    _drill = "drill_" + _name.removeprefix("hs_")
-    DRILL_FAMILIES[_drill] = replace(HIDDEN_FAMILIES[_name], name=_drill)
+
+def drill_name(kind: str) -> str:
+    """The drill family of rlef_hidden's family `kind`: hs_bound_count -> drill_bound_count."""
+    return "drill_" + kind.removeprefix("hs_")
+
+
+for _kind in INFERRED_KINDS:
+    drill_family(HIDDEN_FAMILIES[_kind], drill_name(_kind))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 CATEGORIES = ("string", "arithmetic", "parsing", "counting", "sorting", "simulation", "grid",
               "number_theory", "greedy")
@@ -105,12 +105,17 @@ def _registrar(registry: dict[str, Family], name: str, category: str, difficulty
         raise ValueError(f"family {name}: difficulty must be 1, 2 or 3")
 
     def register(build: Callable[[random.Random], Variant]) -> Callable[[random.Random], Variant]:
-        if any(name in r for r in (FAMILIES, HIDDEN_FAMILIES, COPY_FAMILIES, STATED_FAMILIES, DRILL_FAMILIES)):
-            raise ValueError(f"family {name} registered twice")
-        registry[name] = Family(name, category, difficulty, build, **hidden)
+        _claim(registry, Family(name, category, difficulty, build, **hidden))
         return build
 
     return register
+
+
+def _claim(registry: dict[str, Family], fam: Family) -> None:
+    """Add `fam` to `registry`; a name is one family across all registries."""
+    if any(fam.name in r for r in (FAMILIES, HIDDEN_FAMILIES, COPY_FAMILIES, STATED_FAMILIES, DRILL_FAMILIES)):
+        raise ValueError(f"family {fam.name} registered twice")
+    registry[fam.name] = fam
 
 
 def family(name: str, category: str, difficulty: int):
@@ -141,3 +146,9 @@ def stated_family(name: str, category: str, build: Callable[[random.Random], Var
     """Register `build(rng)` as a stated family: a regular train family (nothing left open) whose
     statements show no example."""
     _registrar(STATED_FAMILIES, name, category, 1, split="train", examples=False)(build)
+
+
+def drill_family(source: Family, name: str) -> None:
+    """Register `source` (a hidden-spec family) again under `name` as a drill family: the same build,
+    detail and options, so its problems (and, seeded by name, their inputs) are new."""
+    _claim(DRILL_FAMILIES, replace(source, name=name))
