@@ -66,3 +66,10 @@ def test_rlef_inferred_copy_lists_the_drill_problems_first(bundled_ids):
 def test_generator_rebuilds_the_shipped_rows(rows, executor):
     built = build_rows(executor, sorted(DRILL_FAMILIES), variants=VARIANTS, heldout=HELDOUT, families=DRILL_FAMILIES)
     assert built == rows
+
+
+def test_a_drill_family_cannot_take_a_registered_name():
+    from rlef.data.mini.registry import drill_family
+    for taken in ("drill_bound_count", "hs_decorate_total"):
+        with pytest.raises(ValueError, match="registered twice"):
+            drill_family(HIDDEN_FAMILIES["hs_bound_count"], taken)
