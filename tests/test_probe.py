@@ -176,7 +176,6 @@ def test_near_miss_probe_builds_its_bank_when_missing(tmp_path):
 
 
 def test_copy_and_drill_families_are_hidden_spec_and_rlef_mini_families_regular():
-    from rlef.data.mini import COPY_FAMILIES, DRILL_FAMILIES, FAMILIES, HIDDEN_FAMILIES
-    from rlef.probe import subset_of
+    from rlef.data.mini import COPY_FAMILIES, DRILL_FAMILIES, FAMILIES, HIDDEN_FAMILIES, subset_of
     assert {subset_of(f) for f in (*HIDDEN_FAMILIES, *COPY_FAMILIES, *DRILL_FAMILIES)} == {"hidden"}
     assert {subset_of(f) for f in FAMILIES} == {"regular"}

@@ -166,14 +166,15 @@ ERROR_RECOVERY = {"analysis": "error_recovery", "tables": ["split"], "rows": ["m
                   "columns": []}
 
 
-def episodes_job(sweep: Path, name: str, feedback: str, table: dict, finished: bool = True) -> None:
-    """A finished multi-turn eval job with EPISODES in its samples.jsonl."""
+def episodes_job(sweep: Path, name: str, feedback: str, table: dict, finished: bool = True,
+                 families: dict[str, str] | None = None) -> None:
+    """A finished multi-turn eval job with EPISODES in its samples.jsonl (`families`: problem -> family)."""
     job(sweep, name, {"rollout.feedback": feedback}, 0.5, table)
     cfg = {"eval": {"rollouts_per_problem": 2}, "rollout": {"feedback": feedback, "max_turns": 3}, "table": table}
     OmegaConf.save(OmegaConf.create(cfg), sweep / name / "config.yaml")
     with (sweep / name / "samples.jsonl").open("w") as f:
-        f.writelines(json.dumps({"mode": "multi_turn", "problem": p, "family": None, "turns": turns, "solved": solved,
-                                 "infra_error": False}) + "\n" for p, turns, solved in EPISODES)
+        f.writelines(json.dumps({"mode": "multi_turn", "problem": p, "family": (families or {}).get(p), "turns": turns,
+                                 "solved": solved, "infra_error": False}) + "\n" for p, turns, solved in EPISODES)
     if not finished:
         (sweep / name / "metrics.json").unlink()
 
@@ -262,6 +263,21 @@ def test_runs_made_one_by_one_get_an_analysis_table_with_a_row_per_checkpoint(tm
     text = md.read_text()
     assert "| model | model.name_or_path | 1->2 | 2->3 |" in text and "| rlef_8b_no_feedback | /ckpt/warm |" in text
     assert f"python -m rlef.analysis.table {tmp_path / 'evals'} {tmp_path / 't'} --analysis chrf" in text
+
+
+def test_hidden_spec_and_regular_families_get_tables_of_their_own(tmp_path):
+    """rlef_mix's test split: each analysis also comes for the hidden-spec and the regular families apart."""
+    families = {"p1": "hs_round_ratio", "p2": "linear_combination"}
+    for name in ("warm", "rlef"):
+        episodes_job(tmp_path / "evals", name, "execution", None, families=families)
+        (tmp_path / "evals" / name / ".hydra" / "overrides.yaml").write_text(
+            f"- experiment=feedback_eval\n- model.name_or_path=/ckpt/{name}\n")
+    csv_path, md, _ = write(tmp_path / "evals", tmp_path / "t", analysis="error_recovery")
+    with csv_path.open() as f:
+        rows = [r for r in csv.DictReader(f) if r["model.name_or_path"] == "/ckpt/warm" and r["kind"] == "any_error"]
+    assert {r["subset"]: int(r["episodes"]) for r in rows} == {"all": 4, "hidden": 2, "regular": 2}
+    text = md.read_text()
+    assert all(f"test {s}: turn-1 outcome, % of episodes" in text for s in ("all", "hidden", "regular"))
 
 
 def test_an_analysis_of_an_unfinished_sweep_is_refused_naming_the_job(tmp_path):

@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass
 import torch
 
 from rlef.data import Problem
-from rlef.data.mini import COPY_FAMILIES, DRILL_FAMILIES, HIDDEN_FAMILIES
 from rlef.evaluation import chrf, cluster_bootstrap
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
@@ -169,12 +168,6 @@ def reply_logprobs(model, examples: Sequence[tuple[list[int], list[int]]], pad_i
         targets = mask[:, 1:]
         out += [(total.item(), int(count)) for total, count in zip((logp * targets).sum(-1), targets.sum(-1))]
     return out
-
-def subset_of(family: str) -> str:
-    """"hidden" for the hidden-spec families (rlef_hidden's, the copy and the drill families, whose option
-    only the feedback shows), "regular" for every other problem."""
-    return "hidden" if any(family in r for r in (HIDDEN_FAMILIES, COPY_FAMILIES, DRILL_FAMILIES)) else "regular"
-
 
 METRICS = ("success_rate", "ref_logprob_per_token")  # per bank item and condition, in probe.csv
 SUBSETS = ("hidden", "regular", "all")

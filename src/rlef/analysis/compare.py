@@ -12,7 +12,9 @@ problems of one rlef_mini family share a solution idea, so a gain carried by one
 families is less certain than the problem count suggests. With few families (rlef_mini test: 9,
 train_heldout: 14) that interval is rough too: a percentile bootstrap over few clusters tends
 to be too narrow, and where gains and losses fall in one family they cancel inside it.
-Writes <target>.csv (one row per mode) and <target>.md (the command); results/README.md names the targets.
+Where the problems hold hidden-spec and regular families (rlef_mix), every row comes three times: all
+problems, the hidden-spec families only, the regular ones only (column subset).
+Writes <target>.csv (one row per subset and mode) and <target>.md (the command); results/README.md names the targets.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from rlef.data.mini import subset_of
 from rlef.evaluation import Outcome, bootstrap, cluster_bootstrap, cluster_key, scores_by_problem
 from rlef.provenance import produced_by, write_csv
 
@@ -94,16 +97,31 @@ def with_feedback_gain(scores: dict[str, dict[str, float]]) -> dict[str, dict[st
     return {**scores, FEEDBACK_GAIN: {p: multi[p] - single[p] for p in multi}}
 
 
+def subsets(families: dict[str, str]) -> dict[str, set[str]]:
+    """{"all": every problem}, and where the problems are of both kinds, {"hidden": ..., "regular": ...}
+    (rlef.data.mini.subset_of): issue 17's part 5 reports the hidden-spec and the regular families apart."""
+    groups = {"all": set(families)}
+    for problem, fam in families.items():
+        groups.setdefault(subset_of(fam), set()).add(problem)
+    return groups if len(groups) == 3 else {"all": groups["all"]}
+
+
 def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> list[dict]:
+    """One row per subset (subsets) and mode, the feedback gain included: B - A, paired."""
     (scores_a, protocol_a, families), (scores_b, protocol_b, families_b) = run_scores(run_a), run_scores(run_b)
     if protocol_a != protocol_b:
         raise ValueError(f"the runs used different protocols: {protocol_a} vs {protocol_b}")
     if any(families_b.get(p, f) != f for p, f in families.items()):
         raise ValueError("the runs put the same problem in different families: not the same data")
     scores_a, scores_b = with_feedback_gain(scores_a), with_feedback_gain(scores_b)
-    return [{"mode": mode, "metric": protocol_a["metric"], "a": str(run_a), "b": str(run_b),
-             **paired(scores_a[mode], scores_b[mode], resamples, seed, families)}
-            for mode in scores_a if mode in scores_b]
+    rows = []
+    scored = {p for mode in scores_a.values() for p in mode}  # a problem of infra errors only has no score
+    for subset, members in subsets({p: families[p] for p in scored}).items():
+        for mode in (m for m in scores_a if m in scores_b):
+            a, b = ({p: v for p, v in s[mode].items() if p in members} for s in (scores_a, scores_b))
+            rows.append({"subset": subset, "mode": mode, "metric": protocol_a["metric"], "a": str(run_a),
+                         "b": str(run_b), **paired(a, b, resamples, seed, families)})
+    return rows
 
 
 def write(rows: list[dict], target: Path) -> list[Path]:
@@ -130,7 +148,7 @@ def main() -> None:
     args = pair_parser(__doc__.splitlines()[0], "eval").parse_args()
     rows = compare(args.run_a, args.run_b, args.resamples)
     for r in rows:
-        print(f"{r['mode']}: {r['metric']} {r['solve_rate_a']:.3f} -> {r['solve_rate_b']:.3f}, "
+        print(f"{r['subset']} {r['mode']}: {r['metric']} {r['solve_rate_a']:.3f} -> {r['solve_rate_b']:.3f}, "
               f"B - A = {r['b_minus_a']:+.3f} [{r['b_minus_a_ci_low']:+.3f}, {r['b_minus_a_ci_high']:+.3f}] "
               f"over {r['problems']} problems ({r['problems_b_better']} better, {r['problems_a_better']} worse); "
               f"resampling {r['families']} families: [{r['b_minus_a_by_family_ci_low']:+.3f}, "

@@ -42,9 +42,10 @@ def fields() -> list[str]:
 
 def _numbers(path: Path, column: str, value: str) -> dict:
     """column.format(mode=...) + ci -> value, value_ci_low, value_ci_high of each mode's row of one
-    CSV (eval_*.csv: solve_rate; compare_*.csv: b_minus_a). Other rows, e.g. the feedback gain, are skipped."""
+    CSV (eval_*.csv: solve_rate; compare_*.csv: b_minus_a, all problems). Other rows, e.g. the feedback gain
+    or a compare's hidden-spec and regular subsets, are skipped."""
     with path.open(newline="") as f:
-        rows = {r["mode"]: r for r in csv.DictReader(f)}
+        rows = {r["mode"]: r for r in csv.DictReader(f) if r.get("subset", "all") == "all"}
     return {column.format(mode=mode) + ci: f"{float(rows[mode][value + ci]):.3f}"
             for mode in MODES if mode in rows for ci in CI}
 

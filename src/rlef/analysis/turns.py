@@ -34,6 +34,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from rlef.analysis.compare import subsets
 from rlef.evaluation import ratio_bootstrap, scored_episodes, successive_chrf, turn_errors
 from rlef.provenance import produced_by, run_command, write_csv
 
@@ -122,8 +123,18 @@ def analysis_rows(sweep: Path, result, analysis: str) -> list[dict]:
         max_turns = OmegaConf.load(job / "config.yaml").rollout.max_turns
         labels = {k: job_row[k] for k in identity(result)}
         build = recovery_rows if analysis == "error_recovery" else chrf_rows
-        rows += [{**labels, **row, "job": job.name} for row in build(episodes(job), max_turns)]
+        records = episodes(job)
+        for subset, members in subsets({r["problem"]: r["family"] or r["problem"] for r in records}).items():
+            part = [r for r in records if r["problem"] in members]
+            rows += [{**labels, "subset": subset, **row, "job": job.name} for row in build(part, max_turns)]
     return rows
+
+
+def by_subset(layout: dict, rows: list[dict]) -> dict:
+    """The layout, with a table per subset where the rows have the hidden-spec and regular subsets."""
+    if all(r["subset"] == "all" for r in rows) or "subset" in layout["tables"]:
+        return layout
+    return {**layout, "tables": [*layout["tables"], "subset"]}
 
 
 # What each analysis tabulates: its column key, then (field, title, scale to print) per measure.
@@ -211,11 +222,11 @@ def write_analysis(sweep: Path, target: Path, result, analysis: str, command: st
     rows = analysis_rows(sweep, result, analysis)
     if not rows:
         raise ValueError(f"{sweep}: no multi-turn job to analyse (eval.single_turn_baseline only?)")
-    keys = identity(result)
-    body = markdown(shown(rows, analysis), result.layout, analysis, keys)  # fails before any file is written
+    keys, layout = [*identity(result), "subset"], by_subset(result.layout, rows)
+    body = markdown(shown(rows, analysis), layout, analysis, keys)  # fails before any file is written
     fields = list(dict.fromkeys(k for r in rows for k in r))
     written = [write_csv(rows, target.with_suffix(".csv"), fields), target.with_suffix(".md"),
-               figure(shown(rows, analysis), result.layout, analysis, target.with_suffix(".png"))]
+               figure(shown(rows, analysis), layout, analysis, target.with_suffix(".png"))]
     info = json.loads((sweep / rows[0]["job"] / "run_info.json").read_text())
     column = MEASURES[analysis][0]
     written[1].write_text(

@@ -22,6 +22,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from rlef.data import load_problems
+from rlef.data.mini import subset_of
 from rlef.errors import BadInput
 from rlef.execution.executor import Executor
 from rlef.execution.types import Limits
@@ -37,7 +38,6 @@ from rlef.probe import (
     reply_logprobs,
     sample_second_turns,
     statement_sha,
-    subset_of,
     summarize,
 )
 from rlef.provenance import record_run, write_csv

@@ -21,6 +21,7 @@ from rlef.data.mini.registry import (
     Variant,
     family,
     hidden_family,
+    subset_of,
 )
 
 # Importing the modules registers their families (families_hidden: into HIDDEN_FAMILIES, families_copy:
@@ -29,4 +30,5 @@ from rlef.data.mini import families_basic, families_copy, families_hidden, famil
 from rlef.data.mini import families_drill, families_stated  # noqa: F401  isort: skip
 
 __all__ = ["COPY_FAMILIES", "DRILL_FAMILIES", "FAMILIES", "HIDDEN_FAMILIES", "STATED_FAMILIES", "Family", "Variant",
-           "family", "hidden_family"]
+           "family", "hidden_family",
+           "subset_of"]

@@ -152,3 +152,9 @@ def drill_family(source: Family, name: str) -> None:
     """Register `source` (a hidden-spec family) again under `name` as a drill family: the same build,
     detail and options, so its problems (and, seeded by name, their inputs) are new."""
     _claim(DRILL_FAMILIES, replace(source, name=name))
+
+
+def subset_of(family: str) -> str:
+    """"hidden" for the hidden-spec families (rlef_hidden's, the copy and the drill families, whose option
+    only the feedback shows), "regular" for every other family or a problem without one."""
+    return "hidden" if any(family in r for r in (HIDDEN_FAMILIES, COPY_FAMILIES, DRILL_FAMILIES)) else "regular"
