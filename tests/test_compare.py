@@ -98,7 +98,8 @@ def test_a_run_without_metrics_is_refused_by_name(tmp_path):
 
 def test_hidden_spec_and_regular_families_are_also_compared_apart(tmp_path):
     # rlef_mix's test split: hidden-spec families (hs_*) and rlef_mini's; B gains on the hidden ones only.
-    problems = [f"{f}/p{i}" for f in ("hs_round_ratio", "hs_index_list", "linear_combination", "count_char") for i in range(3)]
+    families = ("hs_round_ratio", "hs_index_list", "linear_combination", "count_char")
+    problems = [f"{f}/p{i}" for f in families for i in range(3)]
     a = eval_run(tmp_path / "a", {p: [False] for p in problems})
     b = eval_run(tmp_path / "b", {p: [p.startswith("hs_")] for p in problems})
     rows = {r["subset"]: r for r in compare(a, b, resamples=200)}
