@@ -8,16 +8,25 @@ turn-2 success, true feedback minus random feedback (paper C.2):
   - B's gap is at least +0.15;
   - B's gap has a 95% CI (resampling families) above 0;
   - B's gap is at least twice A's.
-The paired change B - A of the gap is written beside them with its CI. The bar's other parts
-(multi- minus single-turn 1@3, the control arms, the regular test families) need evaluations
-this probe does not run; the .md says so. Writes <target>.csv and <target>.md.
+The paired change B - A of the gap is written beside them with its CI.
+
+With `--eval EVAL_A EVAL_B` (task=eval runs of the same two models on rlef_mix's test split,
+experiment=feedback_eval), the bar's 1@3 parts too, each paired per problem with a CI resampling
+families (rlef.analysis.compare), on the hidden-spec and the regular test families apart:
+  - B's multi-turn - single-turn gap beats A's: the paired change's CI is above 0;
+  - on the regular families, B is not worse than A: the paired change's CI reaches 0 or above
+    (multi-turn and single-turn 1@3 each; "not worse" cannot be shown by a point estimate alone).
+The control arms' part needs their own evaluations; the .md says what was not measured.
+Writes <target>.csv (probe part), <target>_eval.csv (1@3 parts) and <target>.md.
 """
 from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 
-from rlef.analysis.compare import pair_parser
+from rlef.analysis.compare import FEEDBACK_GAIN, pair_parser
+from rlef.analysis.compare import compare as compare_evals
 from rlef.analysis.probe_compare import compare, read_probe
 from rlef.probe import summarize
 from rlef.provenance import produced_by, write_csv
@@ -64,8 +73,43 @@ def bar_and_families(run_a, run_b, resamples: int = 2000) -> tuple[list[dict], l
     return out, families
 
 
+def eval_bar(eval_a, eval_b, resamples: int = 2000) -> list[dict]:
+    """The bar's 1@3 criteria (module docstring) from two task=eval runs: A the warm start, B the arm."""
+    rows = {(r["subset"], r["mode"]): r for r in compare_evals(eval_a, eval_b, resamples)}
+    if not {("hidden", FEEDBACK_GAIN), ("regular", FEEDBACK_GAIN)} <= set(rows):
+        raise ValueError(f"{eval_a} and {eval_b}: the bar's 1@3 parts need runs with both modes on hidden-spec and "
+                         "regular families (experiment=feedback_eval on rlef_mix's test split)")
+    wanted = [(subset, FEEDBACK_GAIN, "arm's multi - single gap beats the warm start's", "low")
+              for subset in ("hidden", "regular")]
+    wanted += [("regular", mode, f"{mode} 1@3 not worse than the warm start", "high")
+               for mode in ("multi_turn", "single_turn")]
+    out = []
+    for subset, mode, criterion, end in wanted:
+        r = rows[(subset, mode)]
+        ci = (r["b_minus_a_by_family_ci_low"], r["b_minus_a_by_family_ci_high"])
+        out.append({"subset": subset, "mode": mode, "criterion": criterion, "problems": r["problems"],
+                    "families": r["families"], "warm": r["solve_rate_a"], "arm": r["solve_rate_b"],
+                    "value": r["b_minus_a"], "ci_low": ci[0], "ci_high": ci[1],
+                    "problem_ci_low": r["b_minus_a_ci_low"], "problem_ci_high": r["b_minus_a_ci_high"],
+                    "met": ci[0] > 0 if end == "low" else ci[1] >= 0})
+    return out
+
+
+def eval_lines(rows: list[dict]) -> list[str]:
+    lines = ["| families | criterion | warm | arm | arm - warm | 95% CI (families) | 95% CI (problems) | met |",
+             "|---|---|---|---|---|---|---|---|"]
+    return lines + [f"| {r['subset']} ({r['families']}, {r['problems']} problems) | {r['criterion']} | "
+                    f"{r['warm']:.3f} | {r['arm']:.3f} | {r['value']:+.3f} | [{r['ci_low']:+.3f}, "
+                    f"{r['ci_high']:+.3f}] | [{r['problem_ci_low']:+.3f}, {r['problem_ci_high']:+.3f}] | "
+                    f"{'yes' if r['met'] else 'no'} |" for r in rows]
+
+
 def main() -> None:
-    args = pair_parser(__doc__.splitlines()[0], "probe").parse_args()
+    parser = pair_parser(__doc__.splitlines()[0], "probe")
+    parser.add_argument("--eval", nargs=2, type=Path, metavar=("EVAL_A", "EVAL_B"),
+                        help="task=eval runs of A and B on rlef_mix's test split: adds the bar's 1@3 parts")
+    args = parser.parse_args()
+    evals = eval_bar(*args.eval, args.resamples) if args.eval else []  # a bad pair fails before any file
     rows, families = bar_and_families(args.run_a, args.run_b, args.resamples)
     lines = ["| T | criterion | value | 95% CI | threshold | met |", "|---|---|---|---|---|---|"]
     for r in rows:
@@ -81,9 +125,21 @@ def main() -> None:
         f"Issue 17's bar, probe part: turn-2 success true - random feedback on the bank's hidden-spec items "
         f"({rows[0]['items']} items of {', '.join(families)}), A = `{args.run_a}`, B = `{args.run_b}`; CIs "
         "resample families. The bar asks this of held-out families: it holds only if these families are.\n\n"
-        + "\n".join(lines) + "\n\nNot measured here: the multi- minus single-turn 1@3 gap, the control arms, "
-        "and the regular test families (the bar's other parts).\n")
+        + "\n".join(lines) + "\n\n" + eval_part(evals, args))
+    if evals:
+        print("\n".join(eval_lines(evals)))
+        print("wrote", write_csv(evals, args.target.with_name(args.target.name + "_eval.csv")))
     print("wrote", csv_path, args.target.with_suffix(".md"))
+
+
+def eval_part(evals: list[dict], args) -> str:
+    """The .md's account of the bar's 1@3 parts: their table, or that they were not measured."""
+    if not evals:
+        return ("Not measured here: the multi- minus single-turn 1@3 gap, the control arms, and the regular test "
+                "families (the bar's other parts).\n")
+    return (f"1@3 parts (`{args.target.name}_eval.csv`), A = `{args.eval[0]}`, B = `{args.eval[1]}`: paired per "
+            "problem; met by the CI resampling families.\n\n" + "\n".join(eval_lines(evals))
+            + "\n\nNot measured here: the control arms (the bar's third part).\n")
 
 
 if __name__ == "__main__":
