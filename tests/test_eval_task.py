@@ -125,7 +125,8 @@ def test_table3_and_b3_baselines_are_refused_together_and_on_a_chat_server_befor
     from rlef.tasks.evaluate import check_baselines
 
     def cfg(**eval_overrides):
-        return OmegaConf.create({"eval": {"few_shot_repairs": 0, "repair_model": None, **eval_overrides},
+        return OmegaConf.create({"eval": {"few_shot_repairs": 0, "repair_model": None, "single_turn_samples": None,
+                                          "sample_budget": 3, **eval_overrides},
                                  "model": {"kind": "hf"}, "rollout": {"engine": "hf"}})
 
     check_baselines(cfg(repair_model="/some/model"))
@@ -142,3 +143,21 @@ def test_table3_and_b3_baselines_are_refused_together_and_on_a_chat_server_befor
     engine.rollout.engine = "vllm"
     with pytest.raises(BadInput, match="our own HF decoder"):
         check_baselines(engine)
+
+
+def test_the_single_turn_pool_is_the_same_budget_unless_set_and_never_below_k():
+    from rlef.errors import BadInput
+    from rlef.tasks.evaluate import check_baselines, eval_modes
+
+    def cfg(pool, baseline=True, turns=3):
+        return OmegaConf.create({"eval": {"few_shot_repairs": 0, "repair_model": None, "rollouts_per_problem": 8,
+                                          "single_turn_baseline": baseline, "single_turn_samples": pool,
+                                          "sample_budget": 3},
+                                 "model": {"kind": "hf"}, "rollout": {"engine": "hf", "max_turns": turns}})
+
+    assert eval_modes(cfg(None)) == [("multi_turn", 3, 8), ("single_turn", 1, 24)]
+    assert eval_modes(cfg(8)) == [("multi_turn", 3, 8), ("single_turn", 1, 8)]
+    assert eval_modes(cfg(8, baseline=False)) == [("multi_turn", 3, 8)]
+    assert eval_modes(cfg(None, turns=1)) == [("multi_turn", 1, 8)]  # one turn: the baseline is the run itself
+    with pytest.raises(BadInput, match="single_turn_samples=2 is below the sample budget k=3"):
+        check_baselines(cfg(2))

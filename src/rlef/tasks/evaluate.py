@@ -162,11 +162,26 @@ def _per_family(episodes: list[Episode], scores: dict[str, float]) -> dict[str, 
 
 
 def check_baselines(cfg: DictConfig) -> None:
-    """Table 3's and B.3's options, in one line each, before a model, server or sandbox starts."""
+    """Table 3's and B.3's options and the single-turn pool, in one line each, before a model, server or sandbox
+    starts."""
     if cfg.eval.few_shot_repairs and cfg.eval.repair_model:
         raise BadInput("eval.few_shot_repairs and eval.repair_model are two baselines; set one of them")
     if cfg.eval.repair_model and (cfg.model.kind == "openai" or cfg.rollout.engine != "hf"):
         raise BadInput("eval.repair_model needs our own HF decoder: not model.kind=openai, and rollout.engine=hf")
+    pool = cfg.eval.single_turn_samples
+    if pool is not None and pool < cfg.eval.sample_budget:
+        raise BadInput(f"eval.single_turn_samples={pool} is below the sample budget k={cfg.eval.sample_budget}: "
+                       "n@k draws k single-turn samples per problem")
+
+
+def eval_modes(cfg: DictConfig) -> list[tuple[str, int, int]]:
+    """(mode, turns per rollout, rollouts per problem) to sample: the multi-turn rollouts, and the single-turn
+    baseline's pool (eval.single_turn_samples, by default turns x the rollouts: the same sample budget)."""
+    turns = cfg.rollout.max_turns
+    modes = [("multi_turn", turns, cfg.eval.rollouts_per_problem)]
+    if cfg.eval.single_turn_baseline and turns > 1:
+        modes.append(("single_turn", 1, cfg.eval.single_turn_samples or cfg.eval.rollouts_per_problem * turns))
+    return modes
 
 
 def main(cfg: DictConfig) -> dict:
@@ -174,14 +189,10 @@ def main(cfg: DictConfig) -> dict:
     out = Path(HydraConfig.get().runtime.output_dir)
     record_run(out, cfg)
     problems = load_problems(cfg.data, cfg.eval.split)[: cfg.eval.max_problems or None]
-    turns = cfg.rollout.max_turns
     results, samples, families = [], [], {}
     with _shared_backend(cfg, out) as shared, Executor(cfg.execution.workers, cfg.execution.isolation) as executor:
         prefix = few_shot_prefix(cfg, problems, executor, out)
-        modes = [("multi_turn", turns, cfg.eval.rollouts_per_problem)]
-        if cfg.eval.single_turn_baseline and turns > 1:  # equal sample budget: turns x the rollouts
-            modes.append(("single_turn", 1, cfg.eval.rollouts_per_problem * turns))
-        for name, mode_turns, repeats in modes:
+        for name, mode_turns, repeats in eval_modes(cfg):
             runner = _runner(cfg, executor, mode_turns, shared, prefix)
             episodes, seconds, tokens = _run_mode(runner, problems, repeats, name)
             scores = per_problem_scores(episodes, cfg.eval.submissions, cfg.eval.sample_budget, mode_turns)
