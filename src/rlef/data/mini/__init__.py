@@ -30,5 +30,4 @@ from rlef.data.mini import families_basic, families_copy, families_hidden, famil
 from rlef.data.mini import families_drill, families_stated  # noqa: F401  isort: skip
 
 __all__ = ["COPY_FAMILIES", "DRILL_FAMILIES", "FAMILIES", "HIDDEN_FAMILIES", "STATED_FAMILIES", "Family", "Variant",
-           "family", "hidden_family",
-           "subset_of"]
+           "family", "hidden_family", "subset_of"]
