@@ -179,6 +179,52 @@ def test_the_cpu_analysis_sweeps_compare_the_copy_warm_start_with_its_rlef_polic
         assert cfg.table.analysis == experiment.removesuffix("_cpu")
 
 
+STATED_ARMS = {  # model choice: (the training run's overrides on experiment=feedback_rlef_stated, its run_name)
+    "smollm2_rlef_stated": ([], "feedback_rlef_stated_20"),
+    "smollm2_single_stated": (["algo.mode=single_turn"], "feedback_stated_single_20"),
+    "smollm2_nofb_stated": (["rollout.feedback=none"], "feedback_stated_nofb_20")}
+
+
+def feedback_eval_settings(cfg) -> tuple:
+    return (cfg.task, cfg.data.name, cfg.eval.split, cfg.model.kind, cfg.eval.rollouts_per_problem,
+            cfg.eval.single_turn_baseline, cfg.eval.single_turn_samples, cfg.eval.temperature, cfg.rollout.max_turns)
+
+
+def test_table4_and_no_feedback_rl_at_cpu_scale_evaluate_issue_17s_arms_as_feedback_eval_does():
+    """Table 4 / no-feedback RL at CPU scale: the stated warm start and its three 20-update RL arms, each job
+    the evaluation of experiment=feedback_eval (the runs of experiments/feedback_use.md sections 20 and 24)."""
+    (_, reference), = points("feedback_eval", "launcher=local")
+    table4 = points("table4_cpu", "launcher=local")
+    assert grid(table4, "model") == sorted([("smollm2_warm_stated",), ("smollm2_single_stated",),
+                                            ("smollm2_rlef_stated",)])
+    nofb = points("no_feedback_rl_cpu", "launcher=local")
+    assert grid(nofb, "rollout.feedback") == [("execution",), ("none",)]
+    assert {cfg.hydra.runtime.choices.model for _, cfg in nofb} == {"smollm2_nofb_stated"}
+    for overrides, cfg in table4 + nofb:
+        assert feedback_eval_settings(cfg) == feedback_eval_settings(reference)
+        assert cfg.rollout.feedback == overrides.get("rollout.feedback", "execution")
+    assert feedback_eval_settings(reference) == ("eval", "rlef_mix", "test", "hf", 8, True, 8, 0.2, 3)
+    assert resolved(reference, "model.name_or_path").endswith("outputs/sft/feedback_warm_stated/model}")
+
+
+@pytest.mark.parametrize("model", STATED_ARMS)
+def test_each_cpu_arm_is_the_policy_its_training_command_writes_from_the_stated_warm_start(model):
+    """The command in model/<arm>.yaml trains from the warm start table4_cpu's first row evaluates, differs from
+    RLEF's run in the one setting it ablates, and writes the policy the model config reads."""
+    extra, run_name = STATED_ARMS[model]
+    (_, rlef), = points("feedback_rlef_stated", "launcher=local", "algo.max_updates=20")
+    (_, arm), = points("feedback_rlef_stated", "launcher=local", "algo.max_updates=20", *extra, f"run_name={run_name}")
+    (_, evaluated), = points("feedback_eval", "launcher=local", f"model={model}")
+    (_, warm), = points("feedback_eval", "launcher=local")
+    assert (arm.task, arm.hydra.run.dir) == ("train", f"outputs/train/{run_name}")
+    assert resolved(evaluated, "model.name_or_path").endswith(f"/outputs/train/{run_name}/policy}}")
+    trained_from = resolved(arm, "model.name_or_path")
+    assert resolved(warm, "model.name_or_path") == "${oc.env:RLEF_WARM_STATED," + trained_from + "}"
+    differs = {k for k in ("algo.mode", "rollout.feedback", "algo.lr", "algo.max_updates", "seed")
+               if OmegaConf.select(arm, k) != OmegaConf.select(rlef, k)}
+    assert differs == {key.split("=")[0] for key in extra}
+
+
 def resolved(cfg, key: str) -> str:
     """A value as configured (${hydra:runtime.cwd} and ${oc.env:...} unresolved: no Hydra run here)."""
     node = OmegaConf.to_container(OmegaConf.select(cfg, key.rsplit(".", 1)[0]))

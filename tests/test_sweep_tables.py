@@ -359,3 +359,38 @@ def test_the_cpu_table3_runs_mining_sft_and_every_arm_down_to_its_table(tmp_path
     assert "| arm | test 1@3 |" in md.read_text() and "| few_shot_copy | " in md.read_text()
     two = run_task(tmp_path / "two", "task=eval", *TINY, "data=rlef_mini", f"eval.repair_model={model}")
     assert two.returncode == 0, two.stderr[-3000:]
+
+
+def saved_tiny_random(folder: Path) -> Path:
+    """tiny_random's model and tokenizer as a save_pretrained directory (the CPU arms' model.kind=hf)."""
+    from rlef.models import load_tokenizer, tiny_random_llama
+
+    tokenizer = load_tokenizer(OmegaConf.load(ROOT / "conf" / "model" / "tiny_random.yaml"))
+    tiny_random_llama(len(tokenizer)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_the_cpu_table4_and_no_feedback_sweeps_run_every_arm_down_to_their_tables(tmp_path):
+    """Table 4 and no-feedback RL at CPU scale, with one saved tiny_random model standing in for the stated
+    warm start and each of its RL arms: Table 4's rows are arm x inference mode; no_feedback_rl's are the
+    no-feedback policy under each inference-time feedback."""
+    model = str(saved_tiny_random(tmp_path / "tiny"))
+    env = {f"RLEF_{arm}_STATED": model for arm in ("WARM", "RLEF", "SINGLE", "NOFB")}
+    tiny = [t for t in TINY if t != "model=tiny_random"]
+    table4 = run_sweep(tmp_path / "t4", "experiment=table4_cpu", env=env, tiny=tiny)
+    csv_path, md = write(table4, tmp_path / "results" / "table4")
+    with csv_path.open() as f:
+        cells = [(r["model"], r["mode"]) for r in csv.DictReader(f)]
+    arms = ["smollm2_warm_stated", "smollm2_single_stated", "smollm2_rlef_stated"]
+    assert sorted(cells) == sorted((arm, mode) for arm in arms for mode in ("multi_turn", "single_turn"))
+    assert "| model | mode | test 1@3 |" in md.read_text()
+    nofb = run_sweep(tmp_path / "nofb", "experiment=no_feedback_rl_cpu", env=env, tiny=tiny)
+    csv_path, md = write(nofb, tmp_path / "results" / "no_feedback_rl")
+    with csv_path.open() as f:
+        rows = list(csv.DictReader(f))
+    assert sorted({(r["model"], r["rollout.feedback"]) for r in rows}) == [
+        ("smollm2_nofb_stated", "execution"), ("smollm2_nofb_stated", "none")]
+    assert "| model | rollout.feedback | test 1@3 |" in md.read_text()
