@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup setup-vllm sandbox reproduce reproduce-section6 reproduce-stated reproduce-rlef-mini smoke test bench bench-vllm lint clean
+.PHONY: setup setup-vllm sandbox reproduce reproduce-section6 reproduce-stated reproduce-rlef-mini smoke test tables bench bench-vllm lint clean
 
 # DeepSpeed's setup.py imports torch: it goes in after requirements.txt, without build isolation,
 # with no CUDA op compiled (see requirements-deepspeed.txt).
@@ -159,6 +159,10 @@ smoke: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# every table and figure of results/ whose inputs are committed, rebuilt from them (results/tables.yaml)
+tables: setup
+	$(BIN)/python -m rlef.analysis.rebuild
 
 bench: setup
 	$(BIN)/python bench/bench_execution.py

@@ -48,6 +48,12 @@ def run_command(info: dict) -> str:
     return "python " + " ".join(shlex.quote(a) for a in ["src/run.py", *info["argv"][1:]])
 
 
+def module_command(module: str, argv: list[str] | None) -> str:
+    """The command line `python -m <module> ...` of a results/ tool, from its arguments (default: this
+    process's own, for a tool run from the shell; rlef.analysis.rebuild passes them)."""
+    return f"python -m {module} " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+
+
 def produced_by(name: str, commands: list[str], info: dict | None = None) -> str:
     """The head of every .md in results/: the commands that wrote its files and, for a run
     directory's run_info.json, the git state, start time and host."""

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,7 +27,7 @@ from omegaconf import OmegaConf
 
 from rlef.data.mini import subset_of
 from rlef.evaluation import Outcome, bootstrap, cluster_bootstrap, cluster_key, scores_by_problem
-from rlef.provenance import produced_by, write_csv
+from rlef.provenance import module_command, produced_by, write_csv
 
 
 def run_scores(run_dir: Path) -> tuple[dict[str, dict[str, float]], dict, dict[str, str]]:
@@ -100,10 +98,10 @@ def with_feedback_gain(scores: dict[str, dict[str, float]]) -> dict[str, dict[st
 def subsets(families: dict[str, str]) -> dict[str, set[str]]:
     """{"all": every problem}, and where the problems are of both kinds, {"hidden": ..., "regular": ...}
     (rlef.data.mini.subset_of): issue 17's part 5 reports the hidden-spec and the regular families apart."""
-    groups = {"all": set(families)}
+    groups = {"all": set(families), "hidden": set(), "regular": set()}  # this order in every table
     for problem, fam in families.items():
-        groups.setdefault(subset_of(fam), set()).add(problem)
-    return groups if len(groups) == 3 else {"all": groups["all"]}
+        groups[subset_of(fam)].add(problem)
+    return groups if groups["hidden"] and groups["regular"] else {"all": groups["all"]}
 
 
 def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> list[dict]:
@@ -124,9 +122,9 @@ def compare(run_a: Path, run_b: Path, resamples: int = 2000, seed: int = 0) -> l
     return rows
 
 
-def write(rows: list[dict], target: Path) -> list[Path]:
+def write(rows: list[dict], target: Path, argv: list[str] | None = None) -> list[Path]:
     written = [write_csv(rows, target.with_suffix(".csv")), target.with_suffix(".md")]
-    command = "python -m rlef.analysis.compare " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = module_command("rlef.analysis.compare", argv)
     written[1].write_text(produced_by(target.name, [command]) +
                           f"Paired bootstrap of B - A over problems (b_minus_a_ci_*) and over families "
                           f"(b_minus_a_by_family_ci_*); file: `{written[0].name}`. In the row "
@@ -144,8 +142,8 @@ def pair_parser(description: str, kind: str) -> argparse.ArgumentParser:
     return parser
 
 
-def main() -> None:
-    args = pair_parser(__doc__.splitlines()[0], "eval").parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = pair_parser(__doc__.splitlines()[0], "eval").parse_args(argv)
     rows = compare(args.run_a, args.run_b, args.resamples)
     for r in rows:
         print(f"{r['subset']} {r['mode']}: {r['metric']} {r['solve_rate_a']:.3f} -> {r['solve_rate_b']:.3f}, "
@@ -153,7 +151,7 @@ def main() -> None:
               f"over {r['problems']} problems ({r['problems_b_better']} better, {r['problems_a_better']} worse); "
               f"resampling {r['families']} families: [{r['b_minus_a_by_family_ci_low']:+.3f}, "
               f"{r['b_minus_a_by_family_ci_high']:+.3f}]")
-    for path in write(rows, args.target):
+    for path in write(rows, args.target, argv):
         print("wrote", path)
 
 

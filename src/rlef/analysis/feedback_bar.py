@@ -21,15 +21,13 @@ Writes <target>.csv (probe part), <target>_eval.csv (1@3 parts) and <target>.md.
 """
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
 
 from rlef.analysis.compare import FEEDBACK_GAIN, pair_parser
 from rlef.analysis.compare import compare as compare_evals
 from rlef.analysis.probe_compare import compare, read_probe
 from rlef.probe import summarize
-from rlef.provenance import produced_by, write_csv
+from rlef.provenance import module_command, produced_by, write_csv
 
 SUBSET, METRIC, GAP = "hidden", "success_rate", "true_minus_random"
 MIN_GAP = 0.15  # issue 17, part 5: "at least +15 points on held-out families"
@@ -104,11 +102,11 @@ def eval_lines(rows: list[dict]) -> list[str]:
                     f"{'yes' if r['met'] else 'no'} |" for r in rows]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = pair_parser(__doc__.splitlines()[0], "probe")
     parser.add_argument("--eval", nargs=2, type=Path, metavar=("EVAL_A", "EVAL_B"),
                         help="task=eval runs of A and B on rlef_mix's test split: adds the bar's 1@3 parts")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     evals = eval_bar(*args.eval, args.resamples) if args.eval else []  # a bad pair fails before any file
     rows, families = bar_and_families(args.run_a, args.run_b, args.resamples)
     lines = ["| T | criterion | value | 95% CI | threshold | met |", "|---|---|---|---|---|---|"]
@@ -119,7 +117,7 @@ def main() -> None:
                      f"{'yes' if r['met'] is True else 'no' if r['met'] is False else ''} |")
     print("\n".join(lines))
     csv_path = write_csv(rows, args.target.with_suffix(".csv"))
-    command = "python -m rlef.analysis.feedback_bar " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = module_command("rlef.analysis.feedback_bar", argv)
     args.target.with_suffix(".md").write_text(
         produced_by(args.target.name, [command]) +
         f"Issue 17's bar, probe part: turn-2 success true - random feedback on the bank's hidden-spec items "

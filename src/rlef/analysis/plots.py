@@ -31,6 +31,7 @@ def training_curves(iterations_csv: Path, png: Path) -> Path:
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     with iterations_csv.open(newline="") as f:
         rows = list(csv.DictReader(f))
@@ -44,6 +45,7 @@ def training_curves(iterations_csv: Path, png: Path) -> Path:
                 ax.plot(xs, ys, marker="o", markersize=3, label=key)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("iteration")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole
         if ax.lines:
             ax.legend(fontsize=7)
         else:  # e.g. a run from before the metric was logged
@@ -125,11 +127,11 @@ def grouped_bars(panels: dict[tuple[str, str, str], dict[str, dict[str, tuple | 
     return png
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("iterations_csv", type=Path)
     parser.add_argument("--out", type=Path, help="default: <csv stem>.png beside the CSV")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     out = args.out or args.iterations_csv.with_suffix(".png")
     print("wrote", training_curves(args.iterations_csv, out))
 

@@ -19,15 +19,13 @@ them summed over seeds.
 from __future__ import annotations
 
 import csv
-import shlex
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from rlef.analysis.compare import pair_parser
 from rlef.evaluation import cluster_bootstrap
 from rlef.probe import CONDITIONS, METRICS, SUBSETS, item_values
-from rlef.provenance import produced_by, write_csv
+from rlef.provenance import module_command, produced_by, write_csv
 
 QUANTITIES = (*CONDITIONS, "true_minus_random", "true_minus_none")
 
@@ -108,11 +106,11 @@ def family_table(counts: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = pair_parser(__doc__.splitlines()[0], "probe")
     parser.add_argument("--seed", nargs=2, type=Path, action="append", default=[], metavar=("A", "B"),
                         help="another seed's run directories of the same two arms (repeatable)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     pairs = [(args.run_a, args.run_b), *(tuple(p) for p in args.seed)]
     rows = compare(args.run_a, args.run_b, args.resamples, more=pairs[1:])
     counts = family_counts(pairs)
@@ -122,7 +120,7 @@ def main() -> None:
                   f"B - A {r['b_minus_a']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] ({r['items']} items)")
     csv_path = write_csv(rows, args.target.with_suffix(".csv"))
     families_csv = write_csv(counts, args.target.with_name(args.target.name + "_families.csv"))
-    command = "python -m rlef.analysis.probe_compare " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = module_command("rlef.analysis.probe_compare", argv)
     md = args.target.with_suffix(".md")
     md.write_text(produced_by(args.target.name, [command]) +
                   f"\nB - A item by item on one bank, 95% CI resampling families; file: `{csv_path.name}`.\n"

@@ -91,10 +91,10 @@ def summarise(experiment_dir: Path) -> list[dict]:
     return [row for run in runs for row in run_rows(run, experiment_dir)]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment_dir", type=Path, help="results/<experiment>")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rows = summarise(args.experiment_dir)
     if not rows:
         raise SystemExit(f"no eval_*.csv in the run folders of {args.experiment_dir}")

@@ -314,7 +314,7 @@ def write(sweep: Path, target: Path, paper: Path = PAPER_NUMBERS, analysis: str 
     return written
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     from rlef.analysis.turns import ANALYSES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -324,7 +324,7 @@ def main() -> None:
                         help="tabulate this per-turn analysis of the jobs' multi-turn episodes (paper Fig. 3, "
                              "Fig. 4 right) instead of what their `table:` block says; for evaluations run "
                              "one by one into sibling folders, a row per model and per differing override")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     for path in write(args.sweep, args.target, analysis=args.analysis):
         print("wrote", path)
 
