@@ -5,7 +5,7 @@
 
 The list is `results/tables.yaml`: one line per command, the tool's name (a module of rlef.analysis) and
 its arguments, every path relative to the repository root and inside results/. Each tool writes its
-files and its .md names the command, so a rebuilt file says how to rebuild it alone. Inputs are what
+files, and the .md it writes names the command, so a rebuilt table says how to rebuild it alone. Inputs are what
 the runs left and results/ keeps: evaluation run folders (samples.jsonl), probe folders (probe.csv and
 their bank), training and evaluation CSVs. Training, evaluation and probe runs themselves take hours and
 are not rerun here; their commands sit next to their files.
