@@ -50,7 +50,8 @@ def read_manifest(path: Path) -> list[list[str]]:
             raise ValueError(f"{path}: unknown tool {argv[0]!r} in {shlex.join(argv)} (known: {', '.join(INPUTS)})")
         bad = [p for p in inputs(argv) if not p.startswith("results/") or not Path(p).exists()]
         if bad:
-            raise ValueError(f"{path}: {shlex.join(argv)} reads {', '.join(bad)}, which is not under results/")
+            raise ValueError(f"{path}: {shlex.join(argv)} reads {', '.join(bad)}, "
+                             "which is not a committed file under results/")
     return commands
 
 
