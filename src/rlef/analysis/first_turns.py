@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shlex
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from rlef.data import load_problems
 from rlef.data.mini import HIDDEN_FAMILIES
 from rlef.execution.executor import Executor
 from rlef.execution.types import Job, Limits
-from rlef.provenance import produced_by, write_csv
+from rlef.provenance import module_command, produced_by, write_csv
 
 TEST_KINDS = ("yes/no words", "0- or 1-based positions", "rounding direction")
 
@@ -131,7 +129,7 @@ def main() -> None:
               f"{r['near_miss_output']} exactly a near miss, {r['up_to_detail_and_trained_format']} once a trained "
               f"format is taken out ({r['with_output']} print something on every public test)")
     csv_path = write_csv(rows, args.target.with_suffix(".csv"))
-    command = "python -m rlef.analysis.first_turns " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = module_command("rlef.analysis.first_turns", None)
     md = produced_by(args.target.name, [command]) + f"\nFile: `{csv_path.name}`.\n"
     args.target.with_suffix(".md").write_text(md)
 

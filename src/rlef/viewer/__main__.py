@@ -10,11 +10,11 @@ The page is one static file (no server, no network): open it from disk.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
 from rlef.errors import BadInput
+from rlef.provenance import module_command
 from rlef.viewer.episodes import subsample, view_episode
 from rlef.viewer.load import load
 from rlef.viewer.page import payload, render
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
                                                    "(of the whole input otherwise), drawn with --seed")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    command = "python -m rlef.viewer " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = module_command("rlef.viewer", argv)
     try:
         out, n = build(args.path, args.output, args.bank, args.iteration, args.sample, args.seed, command)
     except BadInput as e:
