@@ -66,6 +66,25 @@ def test_table2_is_every_model_on_every_benchmark_in_both_inference_modes(monkey
     assert paths == {"humaneval_plus": "/data/HumanEvalPlus.jsonl.gz", "mbpp_plus": "/data/MbppPlus.jsonl.gz"}
 
 
+def test_table2_api_is_table2s_evaluation_of_a_model_behind_a_chat_api(monkeypatch):
+    """The paper's GPT-4o rows: table2's jobs, the same in everything but the model (chat completions)
+    and the launcher (an API needs no GPU node), with replies whole (no stop at the first code block,
+    which a server cannot do)."""
+    monkeypatch.setenv("RLEF_HUMANEVAL_PLUS", "/data/HumanEvalPlus.jsonl.gz")
+    monkeypatch.setenv("RLEF_MBPP_PLUS", "/data/MbppPlus.jsonl.gz")
+    paper = {o["eval_set"]: cfg for o, cfg in points("table2") if o["model"] == "llama31_8b"}
+    _, jobs, configs = sweep_jobs(["experiment=table2_api"], CONF)
+    assert sorted(dict(o.split("=", 1) for o in job)["eval_set"] for job in jobs) == sorted(paper)
+    for job, cfg in zip(jobs, configs):
+        twin = paper[dict(o.split("=", 1) for o in job)["eval_set"]]
+        assert (cfg.model.kind, cfg.model.name_or_path, cfg.rollout.stop_after_code) == ("openai", "gpt-4o", False)
+        assert cfg.hydra.launcher._target_.endswith("BasicLauncher")
+        ours, theirs = without_run_specifics(cfg), without_run_specifics(twin)
+        for plain in (ours, theirs):
+            plain.pop("model"), plain.pop("table")
+        assert ours == theirs
+
+
 @pytest.mark.parametrize(("arm", "differs"), [("rlef_8b_single_turn", {"algo": {"mode": "single_turn"}}),
                                               ("rlef_8b_no_feedback", {"rollout": {"feedback": "none"}})])
 def test_the_8b_training_arms_are_rlef_8b_but_for_the_one_setting_they_ablate(arm, differs):
@@ -355,8 +374,9 @@ def test_sweep_plan_fails_on_a_job_that_cannot_compose():
         sweep_jobs(["experiment=table2", "eval_set=code_contests_valid,code_contests_train"], CONF)
 
 
-@pytest.mark.parametrize("experiment", ["table1", "table2", "table4", "no_feedback_rl", "private_feedback",
-                                        "turn_limit", "error_recovery", "chrf", "table3", "two_model"])
+@pytest.mark.parametrize("experiment", ["table1", "table2", "table2_api", "table4", "no_feedback_rl",
+                                        "private_feedback", "turn_limit", "error_recovery", "chrf", "table3",
+                                        "two_model"])
 def test_paper_scale_evaluations_decode_as_far_as_training(experiment, monkeypatch):
     """Llama 3.1 explains before it codes: an evaluation at the root's 512 tokens would cut replies
     that training (2048, model/llama31_*.yaml) let finish, and score them as having no code."""

@@ -394,3 +394,29 @@ def test_the_cpu_table4_and_no_feedback_sweeps_run_every_arm_down_to_their_table
     assert sorted({(r["model"], r["rollout.feedback"]) for r in rows}) == [
         ("smollm2_nofb_stated", "execution"), ("smollm2_nofb_stated", "none")]
     assert "| model | rollout.feedback | test 1@3 |" in md.read_text()
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_the_table2_api_sweep_evaluates_a_served_model_into_table2s_layout(tmp_path):
+    """The paper's GPT-4o rows: table2's jobs through a chat server (the scripted one of
+    test_chat_api, on loopback), one row per served model name."""
+    from test_chat_api import WRONG_REPLY, ScriptedServer
+
+    solves_add = "```python\ndef add(x: int, y: int):\n    return x + y\n```"
+    server = ScriptedServer(answer=lambda messages: solves_add if "def add" in messages[0]["content"] else WRONG_REPLY)
+    try:
+        sweep = run_sweep(tmp_path, "experiment=table2_api", "eval_set=humaneval_plus,mbpp_plus",
+                          "model.name_or_path=fake", f"model.base_url={server.url}", "model.api_key_env=null",
+                          env=evalplus_files(tmp_path),
+                          tiny=["eval.rollouts_per_problem=1", "eval.bootstrap_resamples=20", "execution.workers=2"])
+    finally:
+        server.close()
+    assert all(c["model"] == "fake" and c["temperature"] == 0.2 for c in server.chats)
+    _, md = write(sweep, tmp_path / "results" / "table2_api")
+    lines = md.read_text().splitlines()
+    header = ("| model.name_or_path | humaneval_plus single_turn | humaneval_plus multi_turn | mbpp_plus single_turn "
+              "| mbpp_plus multi_turn |")
+    assert header in lines and "experiment=table2_api" in md.read_text()
+    cells = [c.strip() for c in lines[lines.index(header) + 2].split("|")[1:-1]]
+    assert cells[0] == "fake" and [c.split()[0] for c in cells[1:]] == ["100.0", "100.0", "0.0", "0.0"]
