@@ -265,6 +265,17 @@ def test_runs_made_one_by_one_get_an_analysis_table_with_a_row_per_checkpoint(tm
     assert f"python -m rlef.analysis.table {tmp_path / 'evals'} {tmp_path / 't'} --analysis chrf" in text
 
 
+def test_a_run_that_names_its_model_choice_gets_one_model_column(tmp_path):
+    """table4_cpu's runs name a model choice (model=...), feedback_eval's a checkpoint: `model` is then
+    one of the keys the runs differ in, and a row label once."""
+    for name, override in (("warm", "model.name_or_path=/ckpt/warm"), ("rlef", "model=smollm2_rlef_stated")):
+        episodes_job(tmp_path / "evals", name, "execution", None)
+        (tmp_path / "evals" / name / ".hydra" / "overrides.yaml").write_text(f"- {override}\n")
+    _, md, _ = write(tmp_path / "evals", tmp_path / "t", analysis="chrf")
+    headers = [line for line in md.read_text().splitlines() if line.startswith("| model")]
+    assert headers and set(headers) == {"| model | model.name_or_path | 1->2 | 2->3 |"}
+
+
 def test_hidden_spec_and_regular_families_get_tables_of_their_own(tmp_path):
     """rlef_mix's test split: each analysis also comes for the hidden-spec and the regular families apart."""
     families = {"p1": "hs_round_ratio", "p2": "linear_combination"}

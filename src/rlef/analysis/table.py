@@ -170,8 +170,8 @@ def analysis_layout(analysis: str, swept: list[str]) -> dict:
     """Fig. 3 / Fig. 4 right of evaluations run without an analysis sweep (feedback_eval's runs,
     each with its own hydra.run.dir under one folder): a table per split, a row per model and per
     key the runs' overrides differ in (model.name_or_path for checkpoints of one model choice)."""
-    return {**DEFAULT_LAYOUT, "analysis": analysis, "tables": ["split"], "rows": _own(["model", *swept]),
-            "columns": []}
+    rows = list(dict.fromkeys(_own(["model", *swept])))  # a run that names its model choice sweeps `model` too
+    return {**DEFAULT_LAYOUT, "analysis": analysis, "tables": ["split"], "rows": rows, "columns": []}
 
 
 def experiment_of(job: Path) -> str | None:
