@@ -74,9 +74,10 @@ def test_table2_api_is_table2s_evaluation_of_a_model_behind_a_chat_api(monkeypat
     monkeypatch.setenv("RLEF_MBPP_PLUS", "/data/MbppPlus.jsonl.gz")
     paper = {o["eval_set"]: cfg for o, cfg in points("table2") if o["model"] == "llama31_8b"}
     _, jobs, configs = sweep_jobs(["experiment=table2_api"], CONF)
-    assert sorted(dict(o.split("=", 1) for o in job)["eval_set"] for job in jobs) == sorted(paper)
-    for job, cfg in zip(jobs, configs):
-        twin = paper[dict(o.split("=", 1) for o in job)["eval_set"]]
+    api = {dict(o.split("=", 1) for o in job)["eval_set"]: cfg for job, cfg in zip(jobs, configs)}
+    assert len(api) == len(jobs) and sorted(api) == sorted(paper)
+    for eval_set, cfg in api.items():
+        twin = paper[eval_set]
         assert (cfg.model.kind, cfg.model.name_or_path, cfg.rollout.stop_after_code) == ("openai", "gpt-4o", False)
         assert cfg.hydra.launcher._target_.endswith("BasicLauncher")
         ours, theirs = without_run_specifics(cfg), without_run_specifics(twin)

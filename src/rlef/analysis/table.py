@@ -126,8 +126,9 @@ def layout_of(job: Path) -> dict:
 
 
 def _own(keys: list[str]) -> list[str]:
-    """Layout keys under the rows' own names (eval.split -> split)."""
-    return [CARRIED.get(k, k) for k in keys]
+    """Layout keys under the rows' own names (eval.split -> split), each once (runs that name a model
+    choice sweep `model`, which every analysis row already leads with)."""
+    return list(dict.fromkeys(CARRIED.get(k, k) for k in keys))
 
 
 def layout_keys(layout: dict) -> list[str]:
@@ -170,8 +171,8 @@ def analysis_layout(analysis: str, swept: list[str]) -> dict:
     """Fig. 3 / Fig. 4 right of evaluations run without an analysis sweep (feedback_eval's runs,
     each with its own hydra.run.dir under one folder): a table per split, a row per model and per
     key the runs' overrides differ in (model.name_or_path for checkpoints of one model choice)."""
-    rows = list(dict.fromkeys(_own(["model", *swept])))  # a run that names its model choice sweeps `model` too
-    return {**DEFAULT_LAYOUT, "analysis": analysis, "tables": ["split"], "rows": rows, "columns": []}
+    return {**DEFAULT_LAYOUT, "analysis": analysis, "tables": ["split"], "rows": _own(["model", *swept]),
+            "columns": []}
 
 
 def experiment_of(job: Path) -> str | None:
