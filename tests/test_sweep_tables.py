@@ -49,7 +49,7 @@ def test_jobs_that_differ_only_in_a_swept_key_are_two_cells(tmp_path):
     """no_feedback_rl: the same model, split and metric, with and without feedback at inference."""
     for name, feedback, rate in (("0", "none", 0.1), ("1", "execution", 0.3)):
         job(tmp_path / "s", name, {"rollout.feedback": feedback, "eval.split": "test"}, rate, NO_FEEDBACK_RL)
-    csv_path, md = write(tmp_path / "s", tmp_path / "t")
+    csv_path, md, _ = write(tmp_path / "s", tmp_path / "t")
     with csv_path.open() as f:
         assert [(r["rollout.feedback"], r["solve_rate"]) for r in csv.DictReader(f)] == [("none", "0.1"),
                                                                                           ("execution", "0.3")]
@@ -118,7 +118,7 @@ def test_the_table2_sweep_puts_each_benchmark_and_mode_in_its_own_column(tmp_pat
     assert len(set(old_keys)) == 2 < len(old_keys)  # table1's identity would merge the benchmarks
     cells = {(r["eval_set"], r["mode"]): r["data"] for r in result.rows}
     assert cells == {(b, m): b for b in ("humaneval_plus", "mbpp_plus") for m in ("single_turn", "multi_turn")}
-    _, md = write(sweep, tmp_path / "results" / "table2")
+    _, md, _ = write(sweep, tmp_path / "results" / "table2")
     lines = md.read_text().splitlines()
     header = ("| model | humaneval_plus single_turn | humaneval_plus multi_turn | mbpp_plus single_turn "
               "| mbpp_plus multi_turn |")
@@ -364,7 +364,7 @@ def test_the_cpu_table3_runs_mining_sft_and_every_arm_down_to_its_table(tmp_path
     env = {"RLEF_WARM_COPY": model, "RLEF_SFT_COPY": model, "RLEF_RLEF_COPY": model}
     sweep = run_sweep(tmp_path, "experiment=table3_cpu", env=env, tiny=[t for t in TINY if t != "model=tiny_random"])
     assert json.loads((sweep / "1" / "few_shot.json").read_text())[0]["role"] == "user"  # few_shot_copy's prompt
-    csv_path, md = write(sweep, tmp_path / "results" / "table3")
+    csv_path, md, _ = write(sweep, tmp_path / "results" / "table3")
     with csv_path.open() as f:
         assert [r["arm"] for r in csv.DictReader(f)] == ["warm_copy", "few_shot_copy", "sft_copy", "rlef_copy"]
     assert "| arm | test 1@3 |" in md.read_text() and "| few_shot_copy | " in md.read_text()
@@ -392,14 +392,14 @@ def test_the_cpu_table4_and_no_feedback_sweeps_run_every_arm_down_to_their_table
     env = {f"RLEF_{arm}_STATED": model for arm in ("WARM", "RLEF", "SINGLE", "NOFB")}
     tiny = [t for t in TINY if t != "model=tiny_random"]
     table4 = run_sweep(tmp_path / "t4", "experiment=table4_cpu", env=env, tiny=tiny)
-    csv_path, md = write(table4, tmp_path / "results" / "table4")
+    csv_path, md, _ = write(table4, tmp_path / "results" / "table4")
     with csv_path.open() as f:
         cells = [(r["model"], r["mode"]) for r in csv.DictReader(f)]
     arms = ["smollm2_warm_stated", "smollm2_single_stated", "smollm2_rlef_stated"]
     assert sorted(cells) == sorted((arm, mode) for arm in arms for mode in ("multi_turn", "single_turn"))
     assert "| model | mode | test 1@3 |" in md.read_text()
     nofb = run_sweep(tmp_path / "nofb", "experiment=no_feedback_rl_cpu", env=env, tiny=tiny)
-    csv_path, md = write(nofb, tmp_path / "results" / "no_feedback_rl")
+    csv_path, md, _ = write(nofb, tmp_path / "results" / "no_feedback_rl")
     with csv_path.open() as f:
         rows = list(csv.DictReader(f))
     assert sorted({(r["model"], r["rollout.feedback"]) for r in rows}) == [
@@ -424,7 +424,7 @@ def test_the_table2_api_sweep_evaluates_a_served_model_into_table2s_layout(tmp_p
     finally:
         server.close()
     assert all(c["model"] == "fake" and c["temperature"] == 0.2 for c in server.chats)
-    _, md = write(sweep, tmp_path / "results" / "table2_api")
+    _, md, _ = write(sweep, tmp_path / "results" / "table2_api")
     lines = md.read_text().splitlines()
     header = ("| model.name_or_path | humaneval_plus single_turn | humaneval_plus multi_turn | mbpp_plus single_turn "
               "| mbpp_plus multi_turn |")

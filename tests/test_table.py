@@ -3,12 +3,13 @@ import csv
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
-from rlef.analysis.table import sweep_rows, write
+from rlef.analysis.table import bar_panels, read_sweep, sweep_rows, write
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ["mode", "turns", "metric", "solve_rate", "solve_rate_ci_low", "solve_rate_ci_high", "problems",
@@ -46,7 +47,7 @@ def test_each_job_is_one_cell_and_the_markdown_pivots_them(tmp_path):
     job(sweep, "2", "rlef_8b", "test", "1@3", {"multi_turn": 0.20})
     job(sweep, "3", "llama31_8b", "valid", "10@100", {"multi_turn": 0.25})
     job(sweep, "10", "rlef_8b", "valid", "10@100", {"multi_turn": 0.30}, finished=False)
-    csv_path, md = write(sweep, tmp_path / "results" / "table1")
+    csv_path, md, _ = write(sweep, tmp_path / "results" / "table1")
     with csv_path.open() as f:
         rows = list(csv.DictReader(f))
     assert [(r["model"], r["split"], r["metric"], float(r["solve_rate"])) for r in rows] == [
@@ -62,6 +63,22 @@ PAPER_HEADER = "experiment,model,arm,eval_set,split,metric,mode,percent,source\n
 FAKE_SOURCE = "arXiv 2410.02089vX, Table 1 (made up for this test)"
 
 
+def test_the_figure_of_a_table_is_its_cells_as_bars_grouped_by_the_first_row_key(tmp_path):
+    """Table 4's layout (training arm x inference mode down): a panel per column, a group per arm, a bar
+    per mode, each (rate, low, high) in %; the png is written beside the table."""
+    sweep = tmp_path / "multirun"
+    job(sweep, "0", "warm", "test", "1@3", {"multi_turn": 0.10, "single_turn": 0.06})
+    job(sweep, "1", "rlef", "test", "1@3", {"multi_turn": 0.20, "single_turn": 0.08})
+    layout = {"tables": [], "rows": ["model", "mode"], "columns": ["split", "metric"], "figure": None,
+              "analysis": None}
+    result = replace(read_sweep(sweep), layout=layout)
+    assert bar_panels(result) == {("", "test 1@3", "solve rate (%)"): {
+        "warm": {"single_turn": pytest.approx((6.0, 1.0, 11.0)), "multi_turn": pytest.approx((10.0, 5.0, 15.0))},
+        "rlef": {"single_turn": pytest.approx((8.0, 3.0, 13.0)), "multi_turn": pytest.approx((20.0, 15.0, 25.0))}}}
+    _, md, png = write(sweep, tmp_path / "results" / "table1")  # Table 1's layout: one bar per model and cell
+    assert png.read_bytes()[:4] == b"\x89PNG" and "Figure: `table1.png`" in md.read_text()
+
+
 def test_a_paper_number_sits_beside_the_row_it_matches_and_tiny_random_gets_none(tmp_path):
     """The llama31_8b row's cell is a paper line's: its number and source; tiny_random's, no counterpart."""
     paper = tmp_path / "paper.csv"
@@ -69,7 +86,7 @@ def test_a_paper_number_sits_beside_the_row_it_matches_and_tiny_random_gets_none
     sweep = tmp_path / "multirun"
     job(sweep, "0", "llama31_8b", "test", "1@3", {"multi_turn": 0.10})
     job(sweep, "1", "tiny_random", "test", "1@3", {"multi_turn": 0.06})
-    csv_path, md = write(sweep, tmp_path / "results" / "table1", paper=paper)
+    csv_path, md, _ = write(sweep, tmp_path / "results" / "table1", paper=paper)
     with csv_path.open() as f:
         rows = {r["model"]: r for r in csv.DictReader(f)}
     assert (rows["llama31_8b"]["paper_solve_rate"], rows["llama31_8b"]["paper_source"]) == ("0.125", FAKE_SOURCE)
@@ -86,7 +103,7 @@ def test_a_tiny_random_sweep_has_empty_paper_columns_and_says_the_paper_has_no_s
     job(tmp_path / "s", "0", "tiny_random", "test", "1@3", {"multi_turn": 0.02})
     job(tmp_path / "other", "0", "llama31_8b", "test", "1@3", {"multi_turn": 0.1}, experiment="private_feedback")
     for sweep in ("s", "other"):  # a different experiment's same-named cell is not table1's
-        csv_path, md = write(tmp_path / sweep, tmp_path / sweep / "table", paper=paper)
+        csv_path, md, _ = write(tmp_path / sweep, tmp_path / sweep / "table", paper=paper)
         with csv_path.open() as f:
             assert [(r["paper_solve_rate"], r["paper_source"]) for r in csv.DictReader(f)] == [("", "")]
         assert "| - |" not in md.read_text() and "Paper: " in md.read_text()

@@ -5,7 +5,8 @@ and entropy), one panel each, against the iteration.
     python -m rlef.analysis.plots results/rlef_cpu_scale/h100/train_iterations.csv
 
 Also the figure of a sweep's table (sweep_figure, called by rlef.analysis.table: Fig. 4 left) and the
-bar charts of the per-turn analyses (grouped_bars, rlef.analysis.turns: Fig. 3, Fig. 4 right).
+bar charts of the per-turn analyses (grouped_bars, rlef.analysis.turns: Fig. 3, Fig. 4 right) and of
+the other tables (rlef.analysis.table.bar_panels).
 """
 from __future__ import annotations
 

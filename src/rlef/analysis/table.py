@@ -1,4 +1,4 @@
-"""A sweep of evaluations -> one paper-style table: <target>.csv, <target>.md (and <target>.png).
+"""A sweep of evaluations -> one paper-style table: <target>.csv, <target>.md and <target>.png.
 
     python src/run.py -m experiment=table2                       # writes multirun/<date>/<job>/
     python -m rlef.analysis.table multirun/<date> results/table2/table
@@ -20,7 +20,8 @@ in the experiment's YAML rather than in a mapping here because it names the swee
 that file sweeps a few lines above: they change together, a new experiment needs no code, and
 every job's saved config records the layout its sweep was meant to fill. Without a `table:`
 block the layout is Table 1's (DEFAULT_LAYOUT: models down, split x metric across, one table per
-mode), which table1 and private_feedback use.
+mode), which table1 and private_feedback use. <target>.png draws the `figure` where the layout has one
+(turn_limit: solve rate against the turn limit), else the table itself as bars with their CIs.
 
 A layout naming an `analysis` (error_recovery, chrf: paper Fig. 3 and Fig. 4 right) hands the sweep to
 rlef.analysis.turns, which tabulates the jobs' episodes instead of their solve rates. `--analysis`
@@ -282,6 +283,41 @@ def figure_series(result: Sweep) -> dict[str, dict[str, list[tuple]]]:
     return series
 
 
+def bar_panels(result: Sweep) -> dict[tuple[str, str, str], dict[str, dict[str, tuple]]]:
+    """The table as bars, for a layout without a `figure` (paper Tables 1-4 are tables; the bars make
+    their CIs comparable at a glance): a panel per markdown table and column, a group per value of the
+    first row key, a bar per value of the other row keys ("solve rate" when there are none), each
+    (rate, CI low, CI high) in %. In plots.grouped_bars's shape."""
+    layout = result.layout
+    group_keys, bar_keys = layout["rows"][:1], layout["rows"][1:]
+    panels: dict[tuple[str, str, str], dict[str, dict[str, tuple]]] = {}
+    for title in combos(result.rows, layout["tables"]):
+        part = [r for r in result.rows if tuple(r[k] for k in layout["tables"]) == title]
+        for column in combos(part, layout["columns"]):
+            cells = [r for r in part if tuple(r[k] for k in layout["columns"]) == column]
+            groups = panels.setdefault((" ".join(map(str, title)), " ".join(map(str, column)), "solve rate (%)"), {})
+            for group in combos(cells, group_keys):
+                groups[" ".join(map(str, group))] = {}
+            for bar in combos(cells, bar_keys):
+                for r in cells:
+                    if tuple(r[k] for k in bar_keys) == bar:
+                        groups[" ".join(str(r[k]) for k in group_keys)][" ".join(map(str, bar)) or "solve rate"] = (
+                            100 * r["solve_rate"], 100 * r["solve_rate_ci_low"], 100 * r["solve_rate_ci_high"])
+    return panels
+
+
+def figure(result: Sweep, target: Path) -> Path:
+    """<target>.png: the layout's `figure` (solve rate against its x, CI bands), else the table as bars."""
+    from rlef.analysis.plots import grouped_bars, sweep_figure
+
+    png, spec = target.with_suffix(".png"), result.layout["figure"]
+    if spec:
+        return sweep_figure(figure_series(result), spec["x"], target.name, png)
+    panels = bar_panels(result)
+    return grouped_bars(panels, min(3, len(panels)), " ".join(result.layout["rows"][:1]),
+                        f"{target.name} (error bars: 95% bootstrap CI over problems)", png)
+
+
 def write(sweep: Path, target: Path, paper: Path = PAPER_NUMBERS, analysis: str | None = None) -> list[Path]:
     """table.csv / table.md (/ table.png) of the sweep; `paper`: the paper numbers to set beside it;
     `analysis`: that per-turn analysis of the jobs' episodes, whatever their `table:` block says."""
@@ -300,17 +336,13 @@ def write(sweep: Path, target: Path, paper: Path = PAPER_NUMBERS, analysis: str 
     rows = result.rows
     written = [write_csv(rows, target.with_suffix(".csv")), target.with_suffix(".md")]
     info = json.loads((sweep / rows[0]["job"] / "run_info.json").read_text())
-    if result.layout["figure"]:
-        from rlef.analysis.plots import sweep_figure
-
-        spec = result.layout["figure"]
-        written.append(sweep_figure(figure_series(result), spec["x"], target.name, target.with_suffix(".png")))
-    figure = f"Figure: `{written[2].name}`.\n\n" if len(written) > 2 else ""
+    written.append(figure(result, target))
     written[1].write_text(
         produced_by(target.name, [run_command(info), f"python -m rlef.analysis.table {sweep} {target}"], info)
         + f"\n{body}\n\n" + (f"Jobs without results (not finished): {', '.join(result.missing)}.\n\n"
                              if result.missing else "")
-        + figure + f"File: `{written[0].name}` (one row per {', '.join(result.identity[:-1])} and mode; "
+        + f"Figure: `{written[2].name}`.\n\nFile: `{written[0].name}` (one row per "
+        f"{', '.join(result.identity[:-1])} and mode; "
         "the paper's number, where it has one, in paper_solve_rate and paper_source).\n")
     return written
 
