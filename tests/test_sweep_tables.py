@@ -392,7 +392,8 @@ def test_the_cpu_table4_and_no_feedback_sweeps_run_every_arm_down_to_their_table
     env = {f"RLEF_{arm}_STATED": model for arm in ("WARM", "RLEF", "SINGLE", "NOFB")}
     tiny = [t for t in TINY if t != "model=tiny_random"]
     table4 = run_sweep(tmp_path / "t4", "experiment=table4_cpu", env=env, tiny=tiny)
-    csv_path, md, _ = write(table4, tmp_path / "results" / "table4")
+    csv_path, md, png = write(table4, tmp_path / "results" / "table4")
+    assert png.read_bytes()[:4] == b"\x89PNG"  # the table as bars: an arm a group, a mode a bar
     with csv_path.open() as f:
         cells = [(r["model"], r["mode"]) for r in csv.DictReader(f)]
     arms = ["smollm2_warm_stated", "smollm2_single_stated", "smollm2_rlef_stated"]
