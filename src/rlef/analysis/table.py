@@ -298,11 +298,11 @@ def bar_panels(result: Sweep) -> dict[tuple[str, str, str], dict[str, dict[str, 
             groups = panels.setdefault((" ".join(map(str, title)), " ".join(map(str, column)), "solve rate (%)"), {})
             for group in combos(cells, group_keys):
                 groups[" ".join(map(str, group))] = {}
-            for bar in combos(cells, bar_keys):
-                for r in cells:
-                    if tuple(r[k] for k in bar_keys) == bar:
-                        groups[" ".join(str(r[k]) for k in group_keys)][" ".join(map(str, bar)) or "solve rate"] = (
-                            100 * r["solve_rate"], 100 * r["solve_rate_ci_low"], 100 * r["solve_rate_ci_high"])
+            bars = combos(cells, bar_keys)  # the paper's order within each group (single- before multi-turn)
+            for r in sorted(cells, key=lambda r: bars.index(tuple(r[k] for k in bar_keys))):
+                bar = " ".join(str(r[k]) for k in bar_keys) or "solve rate"
+                groups[" ".join(str(r[k]) for k in group_keys)][bar] = (
+                    100 * r["solve_rate"], 100 * r["solve_rate_ci_low"], 100 * r["solve_rate_ci_high"])
     return panels
 
 
@@ -319,7 +319,7 @@ def figure(result: Sweep, target: Path) -> Path:
 
 
 def write(sweep: Path, target: Path, paper: Path = PAPER_NUMBERS, analysis: str | None = None) -> list[Path]:
-    """table.csv / table.md (/ table.png) of the sweep; `paper`: the paper numbers to set beside it;
+    """table.csv, table.md and table.png of the sweep; `paper`: the paper numbers to set beside it;
     `analysis`: that per-turn analysis of the jobs' episodes, whatever their `table:` block says."""
     result = read_sweep(sweep, analysis)
     if result.layout["analysis"]:  # Fig. 3 / Fig. 4 right: from the episodes, not the solve rates
