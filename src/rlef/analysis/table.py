@@ -208,6 +208,11 @@ def combos(rows: list[dict], keys: list[str]) -> list[tuple]:
     return sorted(present, key=lambda c: tuple(rank(v) for rank, v in zip(ranks, c)))
 
 
+def partition(rows: list[dict], keys: list[str]) -> list[tuple[tuple, list[dict]]]:
+    """(combination, its rows) for each value combination of `keys` (combos' order), rows in their order."""
+    return [(c, [r for r in rows if tuple(r[k] for k in keys) == c]) for c in combos(rows, keys)]
+
+
 def show(r: dict | None) -> str:
     if r is None:
         return "-"
@@ -257,8 +262,7 @@ def tables(result: Sweep, held: bool = False) -> str:
     """One pivoted markdown table per value combination of the layout's `tables` keys, each followed
     by the paper's numbers for the same cells (held: see paper_part)."""
     layout, parts = result.layout, []
-    for title in combos(result.rows, layout["tables"]):
-        part = [r for r in result.rows if tuple(r[k] for k in layout["tables"]) == title]
+    for title, part in partition(result.rows, layout["tables"]):
         head = " ".join(map(str, title))
         what = "solve rate in %, 95% bootstrap CI over problems"
         parts.append((f"{head} ({what}):" if head else f"{what[0].upper()}{what[1:]}:") + "\n\n"
@@ -291,18 +295,15 @@ def bar_panels(result: Sweep) -> dict[tuple[str, str, str], dict[str, dict[str, 
     layout = result.layout
     group_keys, bar_keys = layout["rows"][:1], layout["rows"][1:]
     panels: dict[tuple[str, str, str], dict[str, dict[str, tuple]]] = {}
-    for title in combos(result.rows, layout["tables"]):
-        part = [r for r in result.rows if tuple(r[k] for k in layout["tables"]) == title]
-        for column in combos(part, layout["columns"]):
-            cells = [r for r in part if tuple(r[k] for k in layout["columns"]) == column]
+    for title, part in partition(result.rows, layout["tables"]):
+        for column, cells in partition(part, layout["columns"]):
             groups = panels.setdefault((" ".join(map(str, title)), " ".join(map(str, column)), "solve rate (%)"), {})
             for group in combos(cells, group_keys):
                 groups[" ".join(map(str, group))] = {}
-            bars = combos(cells, bar_keys)  # the paper's order within each group (single- before multi-turn)
-            for r in sorted(cells, key=lambda r: bars.index(tuple(r[k] for k in bar_keys))):
-                bar = " ".join(str(r[k]) for k in bar_keys) or "solve rate"
-                groups[" ".join(str(r[k]) for k in group_keys)][bar] = (
-                    100 * r["solve_rate"], 100 * r["solve_rate_ci_low"], 100 * r["solve_rate_ci_high"])
+            for bar, same in partition(cells, bar_keys):  # the paper's order in each group (single- before multi-turn)
+                for r in same:
+                    groups[" ".join(str(r[k]) for k in group_keys)][" ".join(map(str, bar)) or "solve rate"] = (
+                        100 * r["solve_rate"], 100 * r["solve_rate_ci_low"], 100 * r["solve_rate_ci_high"])
     return panels
 
 

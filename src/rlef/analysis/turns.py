@@ -176,12 +176,11 @@ def formatter(field: str, scale: float):
 def markdown(rows: list[dict], layout: dict, analysis: str, identity: list[str]) -> str:
     """Per value of the layout's `tables` keys, one pivoted table per measure: the layout's rows
     down, the analysis's kinds or transitions across."""
-    from rlef.analysis.table import combos, pivot
+    from rlef.analysis.table import partition, pivot
 
     column, listed = measures(analysis, rows)
     parts = []
-    for title in combos(rows, layout["tables"]):
-        part = [r for r in rows if tuple(r[k] for k in layout["tables"]) == title]
+    for title, part in partition(rows, layout["tables"]):
         head = " ".join(map(str, title))
         for field, what, scale in listed:
             parts.append(f"{head + ': ' if head else ''}{what}, 95% CI resampling problems (families):\n\n"
@@ -193,12 +192,11 @@ def figure(rows: list[dict], layout: dict, analysis: str, png: Path) -> Path:
     """Grouped bars with CI error bars: a row of panels (one per measure) per value of the layout's
     `tables` keys; the kinds or transitions along x, one bar per value of the layout's `rows` keys."""
     from rlef.analysis.plots import grouped_bars
-    from rlef.analysis.table import combos
+    from rlef.analysis.table import partition
 
     column, listed = measures(analysis, rows)
     panels = {}
-    for title in combos(rows, layout["tables"]):
-        part = [r for r in rows if tuple(r[k] for k in layout["tables"]) == title]
+    for title, part in partition(rows, layout["tables"]):
         for field, what, scale in listed:
             bars: dict[str, dict[str, tuple]] = {}
             for r in part:
